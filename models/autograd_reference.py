@@ -1,0 +1,98 @@
+"""The slow, obvious way to get what `trace` computes: a stepwise autograd loop.
+
+Each step calls `torch.nn.RNNCell/GRUCell` (sharing the weights of a module from
+`build_torch_model`) and retains the gradient of every h_t, c_t and one-hot x_t. Tests use it
+to check the trace's gradient norms; the trace benchmark uses it as the naive baseline.
+
+The LSTM step is written out (`lstm_step`) instead of calling `nn.LSTMCell`: the fused cell
+computes h_t from an internal copy of c_t, so the c_t it returns would only collect the
+gradient that flows through the next step, not the total dL/dc_t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+CELL_CLASSES: dict[type[nn.RNNBase], type[nn.Module]] = {
+    nn.RNN: nn.RNNCell,
+    nn.LSTM: nn.LSTMCell,
+    nn.GRU: nn.GRUCell,
+}
+
+
+@dataclass
+class ReferenceGrads:
+    logits: torch.Tensor  # (T, V)
+    grad_h: list[torch.Tensor]  # per layer (T, H): dL/dh_t
+    grad_c: list[torch.Tensor] | None  # per layer (T, H): dL/dc_t, LSTM only
+    grad_x: torch.Tensor  # (T, V): dL/dx_t
+
+
+def lstm_step(
+    cell: nn.Module, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One `torch.nn.LSTM` step in plain autograd ops (chunks i|f|g|o)."""
+    h_prev, c_prev = state
+    a = cell.weight_ih @ x + cell.bias_ih + cell.weight_hh @ h_prev + cell.bias_hh  # (4H,)
+    a_i, a_f, a_g, a_o = a.chunk(4)
+    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
+    return torch.sigmoid(a_o) * torch.tanh(c), c
+
+
+def layer_cells(module: nn.RNNBase) -> list[nn.Module]:
+    """One torch cell per layer, holding that layer's weights (shared, not copied)."""
+    cells = []
+    for k in range(module.num_layers):
+        kwargs = {"nonlinearity": module.nonlinearity} if isinstance(module, nn.RNN) else {}
+        input_size = module.input_size if k == 0 else module.hidden_size
+        cell = CELL_CLASSES[type(module)](input_size, module.hidden_size, **kwargs)
+        cell = cell.to(module.weight_hh_l0.dtype)
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            setattr(cell, name, getattr(module, f"{name}_l{k}"))
+        cells.append(cell)
+    return cells
+
+
+def autograd_grads(module: nn.RNNBase, indices: torch.Tensor, loss: str = "all") -> ReferenceGrads:
+    """Forward step by step, backward with autograd, every intermediate's .grad retained."""
+    steps, vocab_size = len(indices), module.input_size
+    dtype = module.weight_hh_l0.dtype
+    xs = [torch.nn.functional.one_hot(i, vocab_size).to(dtype).requires_grad_() for i in indices]
+    is_lstm = isinstance(module, nn.LSTM)
+    hs: list[list[torch.Tensor]] = []
+    cs: list[list[torch.Tensor]] = []
+    below = xs
+    for cell in layer_cells(module):
+        h = torch.zeros(module.hidden_size, dtype=dtype)
+        c = torch.zeros(module.hidden_size, dtype=dtype)
+        layer_h, layer_c = [], []
+        for t in range(steps):
+            if is_lstm:
+                h, c = lstm_step(cell, below[t], (h, c))
+                c.retain_grad()
+                layer_c.append(c)
+            else:
+                h = cell(below[t], h)
+            h.retain_grad()
+            layer_h.append(h)
+        hs.append(layer_h)
+        cs.append(layer_c)
+        below = layer_h
+    logits = module.readout(torch.stack(below))  # (T, V)
+    targets = indices[1:]
+    losses = torch.nn.functional.cross_entropy(logits[:-1], targets, reduction="none")  # (T-1,)
+    total = losses.sum() if loss == "all" else losses[-1]
+    total.backward()
+
+    def grads(tensors: list[torch.Tensor]) -> torch.Tensor:
+        return torch.stack([t.grad if t.grad is not None else torch.zeros_like(t) for t in tensors])
+
+    return ReferenceGrads(
+        logits=logits.detach(),
+        grad_h=[grads(layer) for layer in hs],
+        grad_c=[grads(layer) for layer in cs] if is_lstm else None,
+        grad_x=grads(xs),
+    )

@@ -1,0 +1,174 @@
+"""Model specs: what a recurrent character model is, and the exact tensors it must carry.
+
+A model is `torch.nn.RNN/LSTM/GRU(input_size=len(vocab), hidden_size, num_layers)` plus an
+`nn.Linear(hidden_size, len(vocab))` called `readout`. Its weights use PyTorch's names and
+layout exactly, so any state_dict of those modules loads unchanged:
+
+    weight_ih_l{k}  (G*H, I_k)   I_0 = V, I_k = H for k > 0
+    weight_hh_l{k}  (G*H, H)
+    bias_ih_l{k}    (G*H,)       optional: a missing bias is zero
+    bias_hh_l{k}    (G*H,)       optional
+    readout.weight  (V, H)
+    readout.bias    (V,)         optional
+
+with G = 1 (rnn), 4 (lstm: chunks i|f|g|o) or 3 (gru: chunks r|z|n).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Cell = Literal["rnn", "lstm", "gru"]
+Nonlinearity = Literal["tanh", "relu"]
+
+GATES_PER_CELL: dict[str, int] = {"rnn": 1, "lstm": 4, "gru": 3}
+GATE_NAMES: dict[str, tuple[str, ...]] = {"rnn": (), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+
+
+class SpecError(ValueError):
+    """A model spec, its weights or its input is invalid; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on the work one request may ask for (the server fills them from its settings)."""
+
+    max_text_chars: int = 2000  # characters traced in one request
+    max_hidden_size: int = 256  # units per layer
+    max_layers: int = 3  # stacked layers
+    max_vocab: int = 256  # distinct characters
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The constructor arguments of a character model (no weights)."""
+
+    cell: Cell
+    vocab: tuple[str, ...]
+    hidden_size: int
+    num_layers: int = 1
+    nonlinearity: Nonlinearity = "tanh"  # rnn only; lstm and gru ignore it
+    gate_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gate_names", GATE_NAMES[self.cell])
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def gates_per_unit(self) -> int:
+        return GATES_PER_CELL[self.cell]
+
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every tensor name the model may carry, with its exact shape."""
+        gh, h, v = self.gates_per_unit * self.hidden_size, self.hidden_size, self.vocab_size
+        shapes: dict[str, tuple[int, ...]] = {}
+        for k in range(self.num_layers):
+            shapes[f"weight_ih_l{k}"] = (gh, v if k == 0 else h)
+            shapes[f"weight_hh_l{k}"] = (gh, h)
+            shapes[f"bias_ih_l{k}"] = (gh,)
+            shapes[f"bias_hh_l{k}"] = (gh,)
+        shapes["readout.weight"] = (v, h)
+        shapes["readout.bias"] = (v,)
+        return shapes
+
+    def to_config(self) -> dict[str, object]:
+        return {
+            "cell": self.cell,
+            "vocab": list(self.vocab),
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "nonlinearity": self.nonlinearity,
+        }
+
+
+OPTIONAL_TENSORS = ("bias_ih_l", "bias_hh_l", "readout.bias")
+
+
+def make_spec(
+    cell: str,
+    vocab: Sequence[str],
+    hidden_size: int,
+    num_layers: int = 1,
+    nonlinearity: str = "tanh",
+    limits: Limits | None = None,
+) -> ModelSpec:
+    """Validate constructor arguments against `limits` and return the spec."""
+    limits = limits or Limits()
+    if cell not in GATES_PER_CELL:
+        raise SpecError("cell", f"cell {cell!r} is not one of 'rnn', 'lstm', 'gru'")
+    if nonlinearity not in ("tanh", "relu"):
+        raise SpecError("nonlinearity", f"nonlinearity {nonlinearity!r} is not 'tanh' or 'relu'")
+    vocab = tuple(vocab)
+    if not vocab:
+        raise SpecError("vocab", "vocab is empty; it needs at least one character")
+    bad = [s for s in vocab if not isinstance(s, str) or len(s) != 1]
+    if bad:
+        raise SpecError("vocab", f"vocab entries must be single characters; got {bad[:5]!r}")
+    if len(set(vocab)) != len(vocab):
+        dupes = sorted({s for s in vocab if vocab.count(s) > 1})
+        raise SpecError("vocab", f"vocab repeats {dupes!r}; each character may appear once")
+    if len(vocab) > limits.max_vocab:
+        raise SpecError("vocab", f"vocab has {len(vocab)} characters; the limit is {limits.max_vocab}")
+    if not 1 <= hidden_size <= limits.max_hidden_size:
+        raise SpecError(
+            "hidden_size",
+            f"hidden_size is {hidden_size}; it must be between 1 and {limits.max_hidden_size}",
+        )
+    if not 1 <= num_layers <= limits.max_layers:
+        raise SpecError(
+            "num_layers", f"num_layers is {num_layers}; it must be between 1 and {limits.max_layers}"
+        )
+    return ModelSpec(cell, vocab, hidden_size, num_layers, nonlinearity)  # type: ignore[arg-type]
+
+
+def validate_weights(spec: ModelSpec, tensors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Check names, shapes and finiteness; return float64 copies with missing biases as zeros."""
+    expected = spec.expected_shapes()
+    extra = sorted(set(tensors) - set(expected))
+    if extra:
+        raise SpecError(
+            "state_dict",
+            f"state_dict has unexpected tensor {extra[0]!r} (shape {list(np.shape(tensors[extra[0]]))}); "
+            f"a {spec.cell} with {spec.num_layers} layer(s) has {sorted(expected)}",
+        )
+    weights: dict[str, np.ndarray] = {}
+    for name, shape in expected.items():
+        if name not in tensors:
+            if name.startswith(OPTIONAL_TENSORS):
+                weights[name] = np.zeros(shape)
+                continue
+            raise SpecError(
+                "state_dict", f"state_dict is missing tensor {name!r} of shape {list(shape)}"
+            )
+        try:
+            array = np.asarray(tensors[name], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(
+                f"state_dict.{name}", f"tensor {name!r} is not a numeric array of shape {list(shape)}"
+            ) from exc
+        if array.shape != shape:
+            raise SpecError(
+                f"state_dict.{name}",
+                f"tensor {name!r} has shape {list(array.shape)}; expected {list(shape)}",
+            )
+        if not np.isfinite(array).all():
+            count = int((~np.isfinite(array)).sum())
+            raise SpecError(
+                f"state_dict.{name}",
+                f"tensor {name!r} has {count} non-finite value(s) (NaN or infinity); "
+                "every weight must be finite",
+            )
+        weights[name] = array.copy()
+    return weights

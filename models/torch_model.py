@@ -1,0 +1,48 @@
+"""Bridge to PyTorch: build the equivalent `torch.nn` model, and move weights both ways.
+
+`build_torch_model(spec)` is `nn.RNN/LSTM/GRU(len(vocab), hidden_size, num_layers)` with an
+`nn.Linear` child called `readout`, so its state_dict has exactly the contract's names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.network import Network
+from models.spec import ModelSpec
+
+TORCH_CLASSES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def build_torch_model(spec: ModelSpec, dtype: torch.dtype = torch.float32) -> nn.RNNBase:
+    """The torch.nn module a spec describes, with a `readout` linear layer; weights random."""
+    kwargs: dict[str, object] = {"num_layers": spec.num_layers}
+    if spec.cell == "rnn":
+        kwargs["nonlinearity"] = spec.nonlinearity
+    module = TORCH_CLASSES[spec.cell](spec.vocab_size, spec.hidden_size, **kwargs)
+    module.readout = nn.Linear(spec.hidden_size, spec.vocab_size)
+    return module.to(dtype)
+
+
+def readout_logits(module: nn.RNNBase, x: torch.Tensor) -> torch.Tensor:
+    """Run a module from `build_torch_model` on one-hot inputs (T, V): logits (T, V)."""
+    output, _ = module(x)
+    return module.readout(output)
+
+
+def tensors_to_arrays(tensors: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    return {name: t.detach().to(torch.float64).cpu().numpy() for name, t in tensors.items()}
+
+
+def network_from_torch(spec: ModelSpec, module: nn.Module) -> Network:
+    """A float64 Network holding the weights of a torch module (validated against `spec`)."""
+    return Network(spec, tensors_to_arrays(module.state_dict()))
+
+
+def network_state_dict(net: Network) -> dict[str, torch.Tensor]:
+    """The network's weights as a state_dict that `build_torch_model(spec)` loads strictly."""
+    return {name: torch.from_numpy(array.copy()) for name, array in net.weights.items()}

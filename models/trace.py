@@ -1,0 +1,94 @@
+"""Trace a text through a model: every internal at every step, and per-step gradient norms.
+
+The model reads every character; the target at step t is text[t+1], so the last step has none.
+
+    loss_t = -log softmax(logits_t)[target_t]
+    L = sum_t loss_t            (loss="all")
+    L = loss_{T-2}              (loss="last": the last step that has a target)
+
+Gradient norms are total derivatives (through every later step and every layer above), as a
+plain autograd loop that retains each h_t's gradient reports them, but held as log10 values
+that stay exact beyond float64's range (`scaled.py`); an exactly zero gradient is -inf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from models.network import Network
+from models.scaled import log10_norms, scaled_rows
+from models.spec import Limits, SpecError
+
+LossMode = Literal["all", "last"]
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    h: np.ndarray  # (T, H) hidden state h_t
+    c: np.ndarray | None  # (T, H) cell state c_t, LSTM only
+    gates: dict[str, np.ndarray]  # gate name -> (T, H), post-activation
+    grad_h: np.ndarray  # (T,) log10 ||dL/dh_t||, -inf where exactly zero
+    grad_c: np.ndarray | None  # (T,) log10 ||dL/dc_t||, LSTM only
+
+
+@dataclass(frozen=True)
+class Trace:
+    tokens: list[str]  # T input characters
+    targets: list[str | None]  # T next characters, None at the last step
+    layers: list[LayerTrace]
+    logits: np.ndarray  # (T, V)
+    probs: np.ndarray  # (T, V) softmax of logits
+    loss: np.ndarray  # (T,) cross-entropy per step, NaN where there is no target
+    grad_input: np.ndarray  # (T,) log10 ||dL/dx_t|| of the one-hot input, -inf where zero
+    loss_mode: LossMode
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def trace(net: Network, text: str, loss: LossMode = "all", limits: Limits | None = None) -> Trace:
+    """Run `net` over `text` and backpropagate the chosen loss; see the module docstring."""
+    if loss not in ("all", "last"):
+        raise SpecError("loss", f"loss {loss!r} is not 'all' or 'last'")
+    indices = net.encode(text, limits)  # (T,)
+    steps, vocab_size = len(indices), net.spec.vocab_size
+    records, logits = net.forward(indices)
+    log_probs = log_softmax(logits)  # (T, V)
+    probs = np.exp(log_probs)
+
+    has_target = np.arange(steps) < steps - 1
+    target_idx = np.append(indices[1:], 0)  # (T,) placeholder at the last step
+    step_loss = np.where(has_target, -log_probs[np.arange(steps), target_idx], np.nan)
+
+    in_loss = has_target if loss == "all" else np.arange(steps) == steps - 2
+    d_logits = (probs - np.eye(vocab_size)[target_idx]) * in_loss[:, None]  # (T, V)
+    ext_rows, ext_scales = scaled_rows(d_logits @ net.weights["readout.weight"])  # (T, H)
+
+    grads = [None] * len(records)
+    for k in reversed(range(len(records))):
+        layer_grads = net.layers[k].backward(records[k], ext_rows, ext_scales)
+        grads[k] = layer_grads
+        ext_rows = layer_grads.d_xp @ net.w_ih(k)  # (T, input size of layer k)
+        ext_scales = layer_grads.d_xp_scale
+    grad_input = log10_norms(ext_rows, ext_scales)
+
+    layers = [
+        LayerTrace(rec.h, rec.c, rec.gates, g.log_h, g.log_c)
+        for rec, g in zip(records, grads, strict=True)
+        if g is not None
+    ]
+    return Trace(
+        tokens=list(text),
+        targets=[*text[1:], None],
+        layers=layers,
+        logits=logits,
+        probs=probs,
+        loss=step_loss,
+        grad_input=grad_input,
+        loss_mode=loss,
+    )
