@@ -32,7 +32,7 @@ class ReferenceGrads:
 
 
 def lstm_step(
-    cell: nn.Module, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
+    cell: nn.LSTMCell, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One `torch.nn.LSTM` step in plain autograd ops (chunks i|f|g|o)."""
     h_prev, c_prev = state
@@ -42,6 +42,10 @@ def lstm_step(
     return torch.sigmoid(a_o) * torch.tanh(c), c
 
 
+def dtype_of(module: nn.Module) -> torch.dtype:
+    return next(module.parameters()).dtype
+
+
 def layer_cells(module: nn.RNNBase) -> list[nn.Module]:
     """One torch cell per layer, holding that layer's weights (shared, not copied)."""
     cells = []
@@ -49,7 +53,7 @@ def layer_cells(module: nn.RNNBase) -> list[nn.Module]:
         kwargs = {"nonlinearity": module.nonlinearity} if isinstance(module, nn.RNN) else {}
         input_size = module.input_size if k == 0 else module.hidden_size
         cell = CELL_CLASSES[type(module)](input_size, module.hidden_size, **kwargs)
-        cell = cell.to(module.weight_hh_l0.dtype)
+        cell = cell.to(dtype_of(module))
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             setattr(cell, name, getattr(module, f"{name}_l{k}"))
         cells.append(cell)
@@ -59,7 +63,7 @@ def layer_cells(module: nn.RNNBase) -> list[nn.Module]:
 def autograd_grads(module: nn.RNNBase, indices: torch.Tensor, loss: str = "all") -> ReferenceGrads:
     """Forward step by step, backward with autograd, every intermediate's .grad retained."""
     steps, vocab_size = len(indices), module.input_size
-    dtype = module.weight_hh_l0.dtype
+    dtype = dtype_of(module)
     xs = [torch.nn.functional.one_hot(i, vocab_size).to(dtype).requires_grad_() for i in indices]
     is_lstm = isinstance(module, nn.LSTM)
     hs: list[list[torch.Tensor]] = []
@@ -71,6 +75,7 @@ def autograd_grads(module: nn.RNNBase, indices: torch.Tensor, loss: str = "all")
         layer_h, layer_c = [], []
         for t in range(steps):
             if is_lstm:
+                assert isinstance(cell, nn.LSTMCell)
                 h, c = lstm_step(cell, below[t], (h, c))
                 c.retain_grad()
                 layer_c.append(c)
@@ -81,7 +86,7 @@ def autograd_grads(module: nn.RNNBase, indices: torch.Tensor, loss: str = "all")
         hs.append(layer_h)
         cs.append(layer_c)
         below = layer_h
-    logits = module.readout(torch.stack(below))  # (T, V)
+    logits = module.get_submodule("readout")(torch.stack(below))  # (T, V)
     targets = indices[1:]
     losses = torch.nn.functional.cross_entropy(logits[:-1], targets, reduction="none")  # (T-1,)
     total = losses.sum() if loss == "all" else losses[-1]

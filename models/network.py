@@ -54,16 +54,28 @@ class Network:
             )
         return np.array([self.char_index[ch] for ch in text], dtype=np.int64)
 
+    def input_projection(self, k: int, below: np.ndarray) -> np.ndarray:
+        """W_ih x_t + b_ih for every step of layer k: (T, G*H).
+
+        Layer 0 reads character indices (T,), whose one-hot product is a column pick;
+        layer k > 0 reads the hidden states of the layer below (T, H).
+        """
+        b_ih = self.weights[f"bias_ih_l{k}"]
+        if k == 0:
+            return self.w_ih(0).T[below] + b_ih
+        return below @ self.w_ih(k).T + b_ih
+
+    def hidden_projection(self, k: int, h: np.ndarray) -> np.ndarray:
+        """W_hh h_{t-1} + b_hh for every step of layer k, with h_{-1} = 0: (T, G*H)."""
+        h_prev = np.vstack([np.zeros((1, h.shape[1])), h[:-1]])  # (T, H)
+        return h_prev @ self.weights[f"weight_hh_l{k}"].T + self.weights[f"bias_hh_l{k}"]
+
     def forward(self, indices: np.ndarray) -> tuple[list[LayerRecord], np.ndarray]:
         """Run every layer over the sequence; return the layer records and logits (T, V)."""
         records: list[LayerRecord] = []
-        below = None
+        below = indices
         for k, layer in enumerate(self.layers):
-            b_ih = self.weights[f"bias_ih_l{k}"]
-            if below is None:
-                xp = self.w_ih(0).T[indices] + b_ih  # (T, G*H): W_ih x_t is a column pick
-            else:
-                xp = below @ self.w_ih(k).T + b_ih  # (T, G*H)
+            xp = self.input_projection(k, below)  # (T, G*H)
             with np.errstate(over="ignore", invalid="ignore"):
                 record = layer.forward(xp)
             if not np.isfinite(record.h).all():

@@ -26,7 +26,11 @@ Cell = Literal["rnn", "lstm", "gru"]
 Nonlinearity = Literal["tanh", "relu"]
 
 GATES_PER_CELL: dict[str, int] = {"rnn": 1, "lstm": 4, "gru": 3}
-GATE_NAMES: dict[str, tuple[str, ...]] = {"rnn": (), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+GATE_NAMES: dict[str, tuple[str, ...]] = {
+    "rnn": (),
+    "lstm": ("i", "f", "g", "o"),  # PyTorch's chunk order
+    "gru": ("r", "z", "n"),
+}
 
 
 class SpecError(ValueError):
@@ -120,7 +124,9 @@ def make_spec(
         dupes = sorted({s for s in vocab if vocab.count(s) > 1})
         raise SpecError("vocab", f"vocab repeats {dupes!r}; each character may appear once")
     if len(vocab) > limits.max_vocab:
-        raise SpecError("vocab", f"vocab has {len(vocab)} characters; the limit is {limits.max_vocab}")
+        raise SpecError(
+            "vocab", f"vocab has {len(vocab)} characters; the limit is {limits.max_vocab}"
+        )
     if not 1 <= hidden_size <= limits.max_hidden_size:
         raise SpecError(
             "hidden_size",
@@ -128,7 +134,8 @@ def make_spec(
         )
     if not 1 <= num_layers <= limits.max_layers:
         raise SpecError(
-            "num_layers", f"num_layers is {num_layers}; it must be between 1 and {limits.max_layers}"
+            "num_layers",
+            f"num_layers is {num_layers}; it must be between 1 and {limits.max_layers}",
         )
     return ModelSpec(cell, vocab, hidden_size, num_layers, nonlinearity)  # type: ignore[arg-type]
 
@@ -140,7 +147,8 @@ def validate_weights(spec: ModelSpec, tensors: Mapping[str, np.ndarray]) -> dict
     if extra:
         raise SpecError(
             "state_dict",
-            f"state_dict has unexpected tensor {extra[0]!r} (shape {list(np.shape(tensors[extra[0]]))}); "
+            f"state_dict has unexpected tensor {extra[0]!r} "
+            f"(shape {list(np.shape(tensors[extra[0]]))}); "
             f"a {spec.cell} with {spec.num_layers} layer(s) has {sorted(expected)}",
         )
     weights: dict[str, np.ndarray] = {}
@@ -153,11 +161,19 @@ def validate_weights(spec: ModelSpec, tensors: Mapping[str, np.ndarray]) -> dict
                 "state_dict", f"state_dict is missing tensor {name!r} of shape {list(shape)}"
             )
         try:
-            array = np.asarray(tensors[name], dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+            array = np.asarray(tensors[name])
+        except (TypeError, ValueError) as exc:  # ragged nested lists
             raise SpecError(
-                f"state_dict.{name}", f"tensor {name!r} is not a numeric array of shape {list(shape)}"
+                f"state_dict.{name}",
+                f"tensor {name!r} is not a rectangular array; expected shape {list(shape)}",
             ) from exc
+        if array.dtype.kind not in "fiu":
+            raise SpecError(
+                f"state_dict.{name}",
+                f"tensor {name!r} holds {array.dtype} values; "
+                f"expected numbers of shape {list(shape)}",
+            )
+        array = array.astype(np.float64)
         if array.shape != shape:
             raise SpecError(
                 f"state_dict.{name}",
@@ -170,5 +186,5 @@ def validate_weights(spec: ModelSpec, tensors: Mapping[str, np.ndarray]) -> dict
                 f"tensor {name!r} has {count} non-finite value(s) (NaN or infinity); "
                 "every weight must be finite",
             )
-        weights[name] = array.copy()
+        weights[name] = array
     return weights

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
@@ -15,15 +15,21 @@ from torch import nn
 from models.network import Network
 from models.spec import ModelSpec
 
-TORCH_CLASSES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+TORCH_CLASSES: dict[str, Callable[..., nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 def build_torch_model(spec: ModelSpec, dtype: torch.dtype = torch.float32) -> nn.RNNBase:
     """The torch.nn module a spec describes, with a `readout` linear layer; weights random."""
-    kwargs: dict[str, object] = {"num_layers": spec.num_layers}
+    module: nn.RNNBase
     if spec.cell == "rnn":
-        kwargs["nonlinearity"] = spec.nonlinearity
-    module = TORCH_CLASSES[spec.cell](spec.vocab_size, spec.hidden_size, **kwargs)
+        module = nn.RNN(
+            input_size=spec.vocab_size,
+            hidden_size=spec.hidden_size,
+            num_layers=spec.num_layers,
+            nonlinearity=spec.nonlinearity,
+        )
+    else:
+        module = TORCH_CLASSES[spec.cell](spec.vocab_size, spec.hidden_size, spec.num_layers)
     module.readout = nn.Linear(spec.hidden_size, spec.vocab_size)
     return module.to(dtype)
 
@@ -31,7 +37,9 @@ def build_torch_model(spec: ModelSpec, dtype: torch.dtype = torch.float32) -> nn
 def readout_logits(module: nn.RNNBase, x: torch.Tensor) -> torch.Tensor:
     """Run a module from `build_torch_model` on one-hot inputs (T, V): logits (T, V)."""
     output, _ = module(x)
-    return module.readout(output)
+    readout: nn.Module = module.get_submodule("readout")
+    logits: torch.Tensor = readout(output)
+    return logits
 
 
 def tensors_to_arrays(tensors: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:

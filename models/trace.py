@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from models.cells import LayerGradients
 from models.network import Network
 from models.scaled import log10_norms, scaled_rows
 from models.spec import Limits, SpecError
@@ -32,6 +33,8 @@ class LayerTrace:
     gates: dict[str, np.ndarray]  # gate name -> (T, H), post-activation
     grad_h: np.ndarray  # (T,) log10 ||dL/dh_t||, -inf where exactly zero
     grad_c: np.ndarray | None  # (T,) log10 ||dL/dc_t||, LSTM only
+    input_proj: np.ndarray | None = None  # (T, G*H) W_ih x_t + b_ih, when asked for
+    hidden_proj: np.ndarray | None = None  # (T, G*H) W_hh h_{t-1} + b_hh, when asked for
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,18 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def trace(net: Network, text: str, loss: LossMode = "all", limits: Limits | None = None) -> Trace:
-    """Run `net` over `text` and backpropagate the chosen loss; see the module docstring."""
+def trace(
+    net: Network,
+    text: str,
+    loss: LossMode = "all",
+    limits: Limits | None = None,
+    projections: bool = False,
+) -> Trace:
+    """Run `net` over `text` and backpropagate the chosen loss; see the module docstring.
+
+    With `projections`, each layer also carries W_ih x_t + b_ih and W_hh h_{t-1} + b_hh, the
+    two terms every gate equation adds, so a page can print an equation with its numbers.
+    """
     if loss not in ("all", "last"):
         raise SpecError("loss", f"loss {loss!r} is not 'all' or 'last'")
     indices = net.encode(text, limits)  # (T,)
@@ -69,7 +82,7 @@ def trace(net: Network, text: str, loss: LossMode = "all", limits: Limits | None
     d_logits = (probs - np.eye(vocab_size)[target_idx]) * in_loss[:, None]  # (T, V)
     ext_rows, ext_scales = scaled_rows(d_logits @ net.weights["readout.weight"])  # (T, H)
 
-    grads = [None] * len(records)
+    grads: list[LayerGradients | None] = [None] * len(records)
     for k in reversed(range(len(records))):
         layer_grads = net.layers[k].backward(records[k], ext_rows, ext_scales)
         grads[k] = layer_grads
@@ -77,11 +90,18 @@ def trace(net: Network, text: str, loss: LossMode = "all", limits: Limits | None
         ext_scales = layer_grads.d_xp_scale
     grad_input = log10_norms(ext_rows, ext_scales)
 
-    layers = [
-        LayerTrace(rec.h, rec.c, rec.gates, g.log_h, g.log_c)
-        for rec, g in zip(records, grads, strict=True)
-        if g is not None
-    ]
+    layers = []
+    below: np.ndarray = indices
+    for k, (rec, g) in enumerate(zip(records, grads, strict=True)):
+        assert g is not None
+        extra = {}
+        if projections:
+            extra = {
+                "input_proj": net.input_projection(k, below),
+                "hidden_proj": net.hidden_projection(k, rec.h),
+            }
+        layers.append(LayerTrace(rec.h, rec.c, rec.gates, g.log_h, g.log_c, **extra))
+        below = rec.h
     return Trace(
         tokens=list(text),
         targets=[*text[1:], None],

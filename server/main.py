@@ -1,0 +1,47 @@
+"""Assemble the app: settings, built-in models, routers, static files, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from models.zoo import load_zoo
+from server.errors import install_error_handlers
+from server.limits import BodySizeLimit
+from server.routes import health, models, pages, trace
+from server.settings import get_settings
+from server.tracing import builtin_trace_cache
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    app.state.zoo = load_zoo(settings.checkpoint_dir)
+    app.state.traces = builtin_trace_cache(app.state.zoo, settings)
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Unrolled",
+        summary="Hidden states, gates and per-step gradients of real RNN, LSTM and GRU models.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    for module in (health, models, trace, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
+    return app
+
+
+app = create_app()

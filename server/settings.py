@@ -1,0 +1,38 @@
+"""Every limit and knob of the server, in one place; override with UNROLLED_* variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.spec import Limits
+from models.zoo import CHECKPOINT_DIR
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="UNROLLED_")
+
+    max_text_chars: int = Field(2000, ge=1, description="characters in one traced text")
+    max_hidden_size: int = Field(256, ge=1, description="hidden units per layer of a model")
+    max_layers: int = Field(3, ge=1, description="stacked recurrent layers of a model")
+    max_vocab: int = Field(256, ge=1, description="distinct characters of a model")
+    max_body_bytes: int = Field(16 * 2**20, ge=1024, description="size of one request body")
+    cache_max_age: int = Field(3600, ge=0, description="seconds a browser may reuse a GET")
+    trace_cache_entries: int = Field(256, ge=0, description="built-in traces kept in memory")
+    checkpoint_dir: Path = Field(CHECKPOINT_DIR, description="folder of built-in checkpoints")
+
+    def limits(self) -> Limits:
+        return Limits(
+            max_text_chars=self.max_text_chars,
+            max_hidden_size=self.max_hidden_size,
+            max_layers=self.max_layers,
+            max_vocab=self.max_vocab,
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,111 @@
+"""Turn a trace request into a JSON payload: resolve the model, trace, shape the arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from fastapi import HTTPException
+
+from models.network import Network
+from models.spec import Limits, SpecError, make_spec
+from models.trace import LossMode, Trace, trace
+from models.zoo import ZooModel
+from server.encoding import json_bytes, strong_etag
+from server.errors import spec_error_at
+from server.schemas import InlineModel
+from server.settings import Settings
+
+BuiltinTraces = Callable[[str, str, LossMode, bool], tuple[bytes, str]]
+
+
+def unknown_model(model_id: str, zoo: dict[str, ZooModel]) -> HTTPException:
+    return HTTPException(
+        404, f"unknown model {model_id!r}; the built-in models are: {', '.join(zoo)}"
+    )
+
+
+def resolve_model(
+    model: str | InlineModel, zoo: dict[str, ZooModel], limits: Limits, where: str
+) -> tuple[str, Network]:
+    """A built-in id (404 if unknown) or an inline model (422 naming what is wrong)."""
+    if isinstance(model, str):
+        if model not in zoo:
+            raise unknown_model(model, zoo)
+        return model, zoo[model].net
+    try:
+        spec = make_spec(
+            model.cell, model.vocab, model.hidden_size, model.num_layers, model.nonlinearity, limits
+        )
+        return "inline", Network(spec, model.state_dict)
+    except SpecError as error:
+        raise spec_error_at([where, "model"], error) from error
+
+
+def trace_payload(
+    model_name: str,
+    net: Network,
+    text: str,
+    loss: LossMode,
+    projections: bool,
+    limits: Limits,
+    where: str,
+) -> dict[str, Any]:
+    """The trace response (schemas.TraceResponse) as plain data and NumPy arrays.
+
+    `where` is "query" or "body": errors name the field as [where, "text"], [where, "model"].
+    """
+    try:
+        result = trace(net, text, loss, limits, projections)
+    except SpecError as error:
+        raise spec_error_at([where], error) from error
+    spec = net.spec
+    return {
+        "model": model_name,
+        **spec.to_config(),
+        "loss_mode": loss,
+        "tokens": result.tokens,
+        "targets": result.targets,
+        "layers": [
+            {
+                "h": layer.h,
+                "c": layer.c,
+                "gates": layer.gates,
+                "input_proj": layer.input_proj,
+                "hidden_proj": layer.hidden_proj,
+            }
+            for layer in result.layers
+        ],
+        "logits": result.logits,
+        "probs": result.probs,
+        "loss": result.loss,
+        "total_loss": total_loss(result),
+        "grads": [{"h": layer.grad_h, "c": layer.grad_c} for layer in result.layers],
+        "grads_input": result.grad_input,
+    }
+
+
+def total_loss(result: Trace) -> float:
+    """The loss the gradients belong to: the sum over steps, or the last target's loss."""
+    with_target = result.loss[~np.isnan(result.loss)]
+    if with_target.size == 0:
+        return 0.0
+    return float(with_target.sum() if result.loss_mode == "all" else with_target[-1])
+
+
+def builtin_trace_cache(zoo: dict[str, ZooModel], settings: Settings) -> BuiltinTraces:
+    """Encoded traces of built-in models with their ETags, kept in an LRU cache.
+
+    Built-in models never change while the server runs, so the same GET gives the same bytes.
+    """
+
+    @lru_cache(maxsize=settings.trace_cache_entries)
+    def encoded(model_id: str, text: str, loss: LossMode, projections: bool) -> tuple[bytes, str]:
+        limits = settings.limits()
+        name, net = resolve_model(model_id, zoo, limits, "query")
+        body = json_bytes(trace_payload(name, net, text, loss, projections, limits, "query"))
+        return body, strong_etag(body)
+
+    return encoded

@@ -1,0 +1,153 @@
+"""Per-step gradient norms: against plain autograd, a NumPy BPTT, and high precision."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from torch.testing import assert_close
+
+from models.autograd_reference import autograd_grads
+from models.network import Network
+from models.scaled import Scaled
+from models.spec import make_spec
+from models.trace import trace
+from tests.helpers import TEXT, indices, log10_norms, random_model
+
+CASES = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
+
+
+def assert_same_log_norms(ours: np.ndarray, reference: np.ndarray) -> None:
+    """Equal where finite; -inf (an exactly zero gradient) in exactly the same places."""
+    np.testing.assert_array_equal(np.isneginf(ours), np.isneginf(reference))
+    finite = np.isfinite(reference)
+    assert finite.any()
+    np.testing.assert_allclose(ours[finite], reference[finite], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["all", "last"])
+@pytest.mark.parametrize("num_layers", [1, 3])
+@pytest.mark.parametrize(("cell", "nonlinearity"), CASES)
+def test_gradient_norms_match_stepwise_autograd(cell, nonlinearity, num_layers, loss):
+    _, module, net = random_model(cell, num_layers, nonlinearity)
+    result = trace(net, TEXT, loss)
+    reference = autograd_grads(module, indices(TEXT), loss)
+    for k, layer in enumerate(result.layers):
+        assert_same_log_norms(layer.grad_h, log10_norms(reference.grad_h[k]))
+        if cell == "lstm":
+            assert reference.grad_c is not None and layer.grad_c is not None
+            assert_same_log_norms(layer.grad_c, log10_norms(reference.grad_c[k]))
+        else:
+            assert layer.grad_c is None
+    assert_same_log_norms(result.grad_input, log10_norms(reference.grad_x))
+
+
+def test_last_loss_leaves_the_final_step_exactly_zero():
+    _, _, net = random_model("lstm", 2)
+    result = trace(net, TEXT, "last")
+    for layer in result.layers:
+        assert layer.grad_h[-1] == -math.inf and layer.grad_c is not None
+        assert layer.grad_c[-1] == -math.inf
+        assert np.isfinite(layer.grad_h[:-1]).all()
+    assert result.grad_input[-1] == -math.inf
+
+
+def numpy_bptt(net: Network, text: str) -> np.ndarray:
+    """min-char-rnn's backward pass for a 1-layer tanh RNN: ||dL/dh_t|| for the summed loss."""
+    w = net.weights
+    w_hh, w_hy = w["weight_hh_l0"], w["readout.weight"]
+    result = trace(net, text)
+    hs, probs = result.layers[0].h, result.probs
+    targets = [net.char_index[ch] for ch in text[1:]]
+    dh_next = np.zeros(w_hh.shape[0])
+    norms = np.zeros(len(text))
+    for t in reversed(range(len(text))):
+        dy = probs[t].copy()
+        if t < len(targets):
+            dy[targets[t]] -= 1
+        else:
+            dy[:] = 0.0  # the last step has no target
+        dh = w_hy.T @ dy + dh_next
+        norms[t] = np.linalg.norm(dh)
+        dh_raw = (1 - hs[t] ** 2) * dh
+        dh_next = w_hh.T @ dh_raw
+    return norms
+
+
+def test_vanilla_rnn_norms_match_hand_written_numpy_bptt():
+    _, _, net = random_model("rnn", 1)
+    result = trace(net, TEXT)
+    np.testing.assert_allclose(10 ** result.layers[0].grad_h, numpy_bptt(net, TEXT), rtol=1e-12)
+
+
+def tiny_recurrence_rnn(steps_vocab: list[str], scale: float) -> Network:
+    """A 3-unit tanh RNN whose recurrent weights shrink every gradient by ~`scale` per step."""
+    rng = np.random.default_rng(7)
+    spec = make_spec("rnn", steps_vocab, 3)
+    tensors = {
+        "weight_ih_l0": rng.normal(size=(3, len(steps_vocab))),
+        "weight_hh_l0": scale * rng.normal(size=(3, 3)),
+        "bias_ih_l0": rng.normal(size=3),
+        "readout.weight": rng.normal(size=(len(steps_vocab), 3)),
+    }
+    return Network(spec, tensors)
+
+
+def high_precision_norms(net: Network, text: str, h: np.ndarray, probs: np.ndarray) -> list[float]:
+    """log10 ||dL_last/dh_t|| by the same BPTT in 60-digit arithmetic (no underflow)."""
+    mpmath.mp.dps = 60
+    w_hh = mpmath.matrix(net.weights["weight_hh_l0"].tolist())
+    w_hy = mpmath.matrix(net.weights["readout.weight"].tolist())
+    last = len(text) - 2
+    dy = mpmath.matrix(probs[last].tolist())
+    dy[net.char_index[text[last + 1]]] -= 1
+    dh = w_hy.T * dy
+    logs = [-math.inf] * len(text)
+    for t in range(last, -1, -1):
+        logs[t] = float(mpmath.log10(mpmath.norm(dh)))
+        slope = mpmath.matrix([1 - mpmath.mpf(v) ** 2 for v in h[t]])
+        dh = w_hh.T * mpmath.matrix([slope[i] * dh[i] for i in range(len(slope))])
+    return logs
+
+
+def test_norms_stay_exact_far_below_float64_range():
+    """A tanh RNN with small recurrent weights over 1000 steps: ~10^-900 and still exact."""
+    vocab = list("ab")
+    net = tiny_recurrence_rnn(vocab, 0.05)
+    text = "".join(np.random.default_rng(1).choice(vocab, 1000))
+    result = trace(net, text, "last")
+    ours = result.layers[0].grad_h
+    reference = high_precision_norms(net, text, result.layers[0].h, result.probs)
+    assert ours[0] < -500, "the test must reach far below float64's smallest number (1e-308)"
+    assert ours[-1] == -math.inf
+    np.testing.assert_allclose(ours[:-1], reference[:-1], rtol=0, atol=1e-9)
+    assert np.all(np.diff(ours[:-1]) > 0), "the gradient shrinks with every step back"
+
+
+def test_scaled_vector_holds_magnitudes_beyond_float64():
+    vector = Scaled(2)
+    vector.add(np.array([3.0, 4.0]), 0.0)
+    for _ in range(100):  # multiply by 1e10 a hundred times: 5e1000
+        vector.vec *= 1e10
+        vector.renormalize()
+    assert vector.scale > 900
+    assert_close(math.log10(np.linalg.norm(vector.vec)) + vector.scale, 1000 + math.log10(5))
+    vector.vec[:] = 0.0
+    vector.renormalize()
+    assert vector.scale == -math.inf
+
+
+def test_dead_relu_units_report_exactly_zero():
+    """Every pre-activation negative: h_t = 0, relu'(a) = 0, so dL/dh_{t-1} is exactly zero."""
+    spec = make_spec("rnn", ["a", "b"], 2, nonlinearity="relu")
+    tensors = {
+        "weight_ih_l0": -np.ones((2, 2)),
+        "weight_hh_l0": np.eye(2),
+        "readout.weight": np.eye(2),
+        "readout.bias": np.array([0.5, -0.5]),
+    }
+    result = trace(Network(spec, tensors), "abab")
+    assert np.isfinite(result.layers[0].grad_h[:3]).all()  # readout still pulls on h_t
+    assert (result.grad_input == -math.inf).all()  # nothing reaches the input
