@@ -15,7 +15,11 @@ from torch import nn
 from models.network import Network
 from models.spec import ModelSpec
 
-TORCH_CLASSES: dict[str, Callable[..., nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+TORCH_CLASSES: dict[str, Callable[..., nn.RNNBase]] = {
+    "rnn": nn.RNN,
+    "lstm": nn.LSTM,
+    "gru": nn.GRU,
+}
 
 
 def build_torch_model(spec: ModelSpec, dtype: torch.dtype = torch.float32) -> nn.RNNBase:

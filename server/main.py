@@ -35,7 +35,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    for module in (health, models, trace, pages):
+    for module in (health, models, trace, pages):  # pages last: it has the catch-all /{page}
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)

@@ -1,0 +1,33 @@
+"""Request and response schemas, one module per feature; the core contract is re-exported."""
+
+from server.schemas.core import (
+    Health,
+    InlineModel,
+    LayerGradsOut,
+    LayerOut,
+    LogNorms,
+    Matrix,
+    ModelConfig,
+    ModelDetail,
+    ModelList,
+    ModelSummary,
+    TensorJSON,
+    TraceRequest,
+    TraceResponse,
+)
+
+__all__ = [
+    "Health",
+    "InlineModel",
+    "LayerGradsOut",
+    "LayerOut",
+    "LogNorms",
+    "Matrix",
+    "ModelConfig",
+    "ModelDetail",
+    "ModelList",
+    "ModelSummary",
+    "TensorJSON",
+    "TraceRequest",
+    "TraceResponse",
+]
