@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from models.zoo import load_zoo
 from server.errors import install_error_handlers
 from server.limits import BodySizeLimit
-from server.routes import health, models, pages, trace
+from server.routes import health, models, pages, trace, vendor
+from server.security import SecurityHeaders
 from server.settings import get_settings
 from server.tracing import builtin_trace_cache
 
@@ -34,13 +35,16 @@ def create_app() -> FastAPI:
         summary="Hidden states, gates and per-step gradients of real RNN, LSTM and GRU models.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served by pages.py with Swagger UI from a local package
     )
-    for module in (health, models, trace, pages):  # pages last: it has the catch-all /{page}
+    for module in (health, models, trace, vendor, pages):  # pages last: catch-all /{page}
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    vendor.mount_swagger_ui(app)
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -1,0 +1,35 @@
+"""Every response carries a strict CSP and the usual hardening headers; /docs needs no CDN."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+@pytest.mark.parametrize("path", ["/", "/docs", "/healthz", "/api/models", "/favicon.ico"])
+def test_security_headers_on_every_response(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["script-src"] == "'self'"  # no inline script, no third-party origin
+    assert directives["frame-ancestors"] == "'none'"
+    assert not re.search(r"https?:", policy)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_errors_carry_the_headers_too(client):
+    response = client.get("/api/models/nope")
+    assert response.status_code == 404
+    assert "content-security-policy" in response.headers
+
+
+def test_docs_load_swagger_ui_from_this_server(client):
+    html = client.get("/docs").text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(source.startswith("/") for source in sources)
+    assert "<script>" not in html  # only external module scripts
+    for source in sources:
+        assert client.get(source).status_code == 200, source
