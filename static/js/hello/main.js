@@ -1,0 +1,157 @@
+/**
+ * The /hello page: wires URL state, data loading, the step controls and every panel.
+ * Test hook: `body[data-ready]` is "true" once a render has finished, `body[data-step]` holds
+ * the current step, `body[data-error]` is "true" while an error is shown.
+ */
+import { argmax, fetchModel, fetchTrace } from "../api.js";
+import { TIMINGS } from "../config.js";
+import { formatNumber, showChar } from "../dom.js";
+import { HELLO_SCHEMA, UrlState } from "../state.js";
+import { StepControls } from "./controls.js";
+import { UnrolledDiagram } from "./diagram.js";
+import { renderEquations } from "./equations.js";
+import { HelloPanels } from "./panels.js";
+
+/**
+ * @param {string} id
+ * @returns {any}
+ */
+const byId = (id) => document.getElementById(id);
+
+const body = document.body;
+const state = new UrlState(HELLO_SCHEMA);
+const modelSelect = /** @type {HTMLSelectElement} */ (byId("model"));
+const textInput = /** @type {HTMLInputElement} */ (byId("text"));
+const errorBox = byId("error");
+const views = byId("views");
+const panels = new HelloPanels({
+  input: byId("input-panel"),
+  state: byId("state-panel"),
+  output: byId("output-panel"),
+  weights: byId("weights-panel"),
+  time: byId("time-panel"),
+});
+const diagram = new UnrolledDiagram(byId("diagram"), (step) => showStep(step));
+const controls = new StepControls(
+  { reset: byId("reset"), back: byId("back"), play: byId("play"), forward: byId("forward"), scrubber: byId("scrubber") },
+  (step) => showStep(step),
+);
+
+/** @type {import("../api.js").Trace | null} */
+let trace = null;
+let renderToken = 0;
+let loadToken = 0;
+/** @type {number | undefined} */
+let typingTimer;
+
+/** Mark the page busy: tests wait for data-ready="true" again. */
+function busy() {
+  body.dataset.ready = "false";
+}
+
+/**
+ * Show an error message as text, and dim the (stale) views.
+ * @param {string | null} message
+ */
+function setError(message) {
+  errorBox.hidden = message === null;
+  errorBox.textContent = message ?? "";
+  body.dataset.error = String(message !== null);
+  views.classList.toggle("stale", message !== null);
+}
+
+/**
+ * The sentence under "This step": input, prediction, target, loss.
+ * @param {number} t
+ */
+function describeStep(t) {
+  const p = panels.prediction(t);
+  const line = byId("prediction");
+  const verdict = p.target === null ? "no target at the last step" : p.predicted === p.target ? "✓ correct" : "✗ wrong";
+  line.className = `prediction ${p.target === null ? "" : p.predicted === p.target ? "correct" : "wrong"}`;
+  line.dataset.predicted = p.predicted;
+  line.dataset.target = p.target ?? "";
+  const target = p.target === null ? "" : ` · target “${showChar(p.target)}”`;
+  const loss = p.loss === null ? "" : ` · loss ${formatNumber(p.loss, 4)}`;
+  line.textContent = `Input “${showChar(trace?.tokens[t] ?? "")}” → predicted “${showChar(p.predicted)}” ` +
+    `(p = ${formatNumber(p.probability, 3)})${target} — ${verdict}${loss}`;
+}
+
+/**
+ * Show step `step` (clamped) of the current trace.
+ * @param {number} step
+ */
+async function showStep(step) {
+  if (!trace) return;
+  const count = trace.tokens.length;
+  const t = Math.min(Math.max(Math.trunc(step), 0), count - 1);
+  const token = ++renderToken;
+  busy();
+  body.dataset.step = String(t);
+  state.update({ step: t });
+  controls.show(t, count);
+  byId("step-label").textContent = `t = ${t} of ${count - 1}: input “${showChar(trace.tokens[t])}”`;
+  diagram.highlight(t);
+  renderEquations(byId("equations"), trace, t);
+  describeStep(t);
+  try {
+    await panels.showStep(t);
+  } catch (error) {
+    setError(`could not draw the charts: ${/** @type {Error} */ (error).message}`);
+  }
+  if (token === renderToken) body.dataset.ready = "true";
+}
+
+/** Fetch the trace and weights for the state's model and text, then draw everything. */
+async function load() {
+  const token = ++loadToken;
+  busy();
+  const { model, text } = /** @type {{model: string, text: string}} */ (state.values);
+  try {
+    const [nextTrace, nextModel] = await Promise.all([
+      fetchTrace({ model, text: String(text), projections: true }),
+      fetchModel(model),
+    ]);
+    if (token !== loadToken) return;
+    setError(null);
+    trace = nextTrace;
+    panels.setTrace(nextTrace, nextModel.state_dict);
+    const predictions = nextTrace.probs.map((row) => nextTrace.vocab[argmax(row)]);
+    diagram.build({
+      tokens: nextTrace.tokens, predictions, targets: nextTrace.targets, cellName: nextTrace.cell.toUpperCase(),
+    });
+    await showStep(Number(state.values.step));
+  } catch (error) {
+    if (token !== loadToken) return;
+    controls.pause();
+    setError(/** @type {Error} */ (error).message);
+    body.dataset.ready = "true";
+  }
+}
+
+/** Show the chosen model's description (as text). */
+function describeModel() {
+  const option = modelSelect.selectedOptions[0];
+  byId("model-description").textContent = option ? (option.dataset.description ?? "") : "";
+}
+
+modelSelect.value = String(state.values.model);
+textInput.value = String(state.values.text);
+describeModel();
+modelSelect.addEventListener("change", () => {
+  controls.pause();
+  state.update({ model: modelSelect.value });
+  describeModel();
+  load();
+});
+textInput.addEventListener("input", () => {
+  busy();
+  controls.pause();
+  window.clearTimeout(typingTimer);
+  typingTimer = window.setTimeout(() => {
+    state.update({ text: textInput.value });
+    load();
+  }, TIMINGS.typingDebounce);
+});
+byId("setup").addEventListener("submit", (/** @type {Event} */ event) => event.preventDefault());
+load();

@@ -1,0 +1,181 @@
+/**
+ * The charts of the /hello page: one-hot input, hidden state, cell state and gates, logits and
+ * softmax, the shared weight matrices, and the hidden state over time. Each chart is drawn once
+ * per model and text, then updated per step.
+ */
+import { argmax, gateRowLabels } from "../api.js";
+import { BarChart, rangeOf } from "../charts/bars.js";
+import { Heatmap } from "../charts/heatmap.js";
+import { DIVERGING, GATE_COLOURS, SEQUENTIAL, SIZES } from "../config.js";
+import { showChar } from "../dom.js";
+
+/** Pixels per heatmap row, plus room for the axes. */
+const ROW_HEIGHT = 30;
+const HEATMAP_MARGIN = 110;
+
+/**
+ * A symmetric colour range for a matrix.
+ * @param {number[][]} matrix
+ * @returns {[number, number]}
+ */
+function symmetric(matrix) {
+  const top = Math.max(...matrix.flat().map(Math.abs), 1e-9);
+  return [-top, top];
+}
+
+/**
+ * @param {number[][]} matrix
+ * @returns {number[][]}
+ */
+function transpose(matrix) {
+  return matrix[0].map((_, j) => matrix.map((row) => row[j]));
+}
+
+/**
+ * @param {number} rows
+ */
+const heatmapHeight = (rows) => Math.max(SIZES.smallChartHeight, rows * ROW_HEIGHT + HEATMAP_MARGIN);
+
+export class HelloPanels {
+  /**
+   * @param {{input: HTMLElement, state: HTMLElement, output: HTMLElement, weights: HTMLElement,
+   *   time: HTMLElement}} containers
+   */
+  constructor(containers) {
+    const small = SIZES.smallChartHeight;
+    this.input = new BarChart(containers.input, { id: "chart-x", title: "Input x_t (one-hot)", height: small });
+    this.hidden = new BarChart(containers.state, { id: "chart-h", title: "Hidden state h_t" });
+    this.cell = new BarChart(containers.state, { id: "chart-c", title: "Cell state c_t (LSTM)" });
+    this.gates = new BarChart(containers.state, { id: "chart-gates", title: "Gates at this step" });
+    this.logits = new BarChart(containers.output, { id: "chart-logits", title: "Logits (readout W_hy h_t + b_y)" });
+    this.probs = new BarChart(containers.output, {
+      id: "chart-probs", title: "Softmax: next-character probabilities",
+      description: "The outlined bar is the target.",
+    });
+    this.wxh = new Heatmap(containers.weights, { id: "chart-w-xh", title: "W_xh (PyTorch weight_ih_l0)" });
+    this.whh = new Heatmap(containers.weights, { id: "chart-w-hh", title: "W_hh (PyTorch weight_hh_l0)" });
+    this.why = new Heatmap(containers.weights, { id: "chart-w-hy", title: "W_hy (PyTorch readout.weight)" });
+    this.time = new Heatmap(containers.time, {
+      id: "chart-h-time", title: "h_t at every step (columns: steps)",
+      description: "The outlined column is the current step.",
+    });
+    /** @type {import("../api.js").Trace | null} */
+    this.trace = null;
+    /** @type {Record<string, any>} */
+    this.weights = {};
+  }
+
+  /**
+   * Take a new trace and the model's weights; call showStep next.
+   * @param {import("../api.js").Trace} trace with projections
+   * @param {Record<string, any>} stateDict
+   */
+  setTrace(trace, stateDict) {
+    this.trace = trace;
+    this.weights = stateDict;
+    this.units = Array.from({ length: trace.hidden_size }, (_, j) => `h${j + 1}`);
+    this.stepLabels = trace.tokens.map((ch, t) => `${t}:${showChar(ch)}`);
+    const layer = trace.layers[0];
+    this.ranges = {
+      hidden: rangeOf(layer.h, { symmetric: true, min: 1 }),
+      cell: layer.c ? rangeOf(layer.c, { symmetric: true, min: 1 }) : /** @type {[number, number]} */ ([-1, 1]),
+      logits: rangeOf(trace.logits, { symmetric: true, min: 1 }),
+    };
+    this.cell.figure.hidden = trace.cell !== "lstm";
+    this.gates.figure.hidden = trace.cell === "rnn";
+  }
+
+  /**
+   * Update every chart to step t.
+   * @param {number} t
+   * @returns {Promise<void[]>}
+   */
+  showStep(t) {
+    const trace = /** @type {import("../api.js").Trace} */ (this.trace);
+    const layer = trace.layers[0];
+    const units = /** @type {string[]} */ (this.units);
+    const ranges = /** @type {any} */ (this.ranges);
+    const inputIndex = trace.vocab.indexOf(trace.tokens[t]);
+    const target = trace.targets[t];
+    const targetIndex = target === null ? null : trace.vocab.indexOf(target);
+    const vocab = trace.vocab.map(showChar);
+    const draws = [
+      this.input.update({
+        labels: vocab, series: [{ name: "x_t", values: trace.vocab.map((_, k) => (k === inputIndex ? 1 : 0)) }],
+        yRange: [0, 1.25], colorscale: SEQUENTIAL, colourRange: [0, 1],
+      }),
+      this.hidden.update({
+        labels: units, series: [{ name: "h_t", values: layer.h[t] }], yRange: ranges.hidden, colorscale: DIVERGING,
+      }),
+      this.logits.update({
+        labels: vocab, series: [{ name: "logit", values: trace.logits[t] }], yRange: ranges.logits,
+        colorscale: DIVERGING, outline: targetIndex,
+      }),
+      this.probs.update({
+        labels: vocab, series: [{ name: "p", values: trace.probs[t] }], yRange: [0, 1.2],
+        colorscale: SEQUENTIAL, colourRange: [0, 1], outline: targetIndex,
+      }),
+      ...this.weightDraws(inputIndex),
+      this.time.update({
+        z: transpose(layer.h), x: /** @type {string[]} */ (this.stepLabels), y: units, zRange: [-1, 1],
+        colorscale: DIVERGING, highlightColumn: t, xTitle: "step:input", height: heatmapHeight(units.length),
+        showValues: trace.tokens.length <= 24,
+      }),
+    ];
+    if (trace.cell === "lstm" && layer.c) {
+      draws.push(this.cell.update({
+        labels: units, series: [{ name: "c_t", values: layer.c[t] }], yRange: ranges.cell, colorscale: DIVERGING,
+      }));
+    }
+    if (trace.cell !== "rnn") {
+      draws.push(this.gates.update({
+        labels: units,
+        series: Object.entries(layer.gates).map(([name, rows]) => ({
+          name, values: rows[t], colour: GATE_COLOURS[/** @type {keyof GATE_COLOURS} */ (name)],
+        })),
+        yRange: [-1.2, 1.2],
+      }));
+    }
+    return Promise.all(draws);
+  }
+
+  /**
+   * The three weight heatmaps; the column of W_xh picked by x_t is outlined.
+   * @param {number} inputIndex
+   * @returns {Promise<void>[]}
+   */
+  weightDraws(inputIndex) {
+    const trace = /** @type {import("../api.js").Trace} */ (this.trace);
+    const units = /** @type {string[]} */ (this.units);
+    const rows = gateRowLabels(trace.cell, trace.hidden_size);
+    const vocab = trace.vocab.map(showChar);
+    const wxh = this.weights.weight_ih_l0;
+    const whh = this.weights.weight_hh_l0;
+    const why = this.weights["readout.weight"];
+    return [
+      this.wxh.update({
+        z: wxh, x: vocab, y: rows, zRange: symmetric(wxh), colorscale: DIVERGING, highlightColumn: inputIndex,
+        xTitle: "input character", yTitle: "gate · unit", height: heatmapHeight(rows.length),
+      }),
+      this.whh.update({
+        z: whh, x: units, y: rows, zRange: symmetric(whh), colorscale: DIVERGING,
+        xTitle: "unit of h(t−1)", yTitle: "gate · unit", height: heatmapHeight(rows.length),
+      }),
+      this.why.update({
+        z: why, x: units, y: vocab, zRange: symmetric(why), colorscale: DIVERGING,
+        xTitle: "unit of h(t)", yTitle: "output character", height: heatmapHeight(vocab.length),
+      }),
+    ];
+  }
+
+  /**
+   * What the model predicts at step t, against the target.
+   * @param {number} t
+   * @returns {{predicted: string, probability: number, target: string | null, loss: number | null}}
+   */
+  prediction(t) {
+    const trace = /** @type {import("../api.js").Trace} */ (this.trace);
+    const best = argmax(trace.probs[t]);
+    return { predicted: trace.vocab[best], probability: trace.probs[t][best], target: trace.targets[t], loss: trace.loss[t] };
+  }
+}
