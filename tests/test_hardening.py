@@ -1,4 +1,4 @@
-"""Every response carries a strict CSP and the usual hardening headers; /docs needs no CDN."""
+"""Hardening of what the server sends: security headers, local /docs, the cached Plotly bundle."""
 
 from __future__ import annotations
 
@@ -33,3 +33,13 @@ def test_docs_load_swagger_ui_from_this_server(client):
     assert "<script>" not in html  # only external module scripts
     for source in sources:
         assert client.get(source).status_code == 200, source
+
+
+def test_plotly_bundle_is_local_compressed_and_cached(client):
+    response = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert len(response.content) > 1_000_000 and b"plotly" in response.content[:4000].lower()
+    etag = response.headers["etag"]
+    again = client.get("/vendor/plotly.min.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304
