@@ -75,7 +75,9 @@ class RNNLayer:
             h_prev = h[t] = np.maximum(a_t, 0.0) if self.relu else np.tanh(a_t)
         return LayerRecord(h=h, gates={})
 
-    def backward(self, rec: LayerRecord, ext_rows: np.ndarray, ext_scales: np.ndarray) -> LayerGradients:
+    def backward(
+        self, rec: LayerRecord, ext_rows: np.ndarray, ext_scales: np.ndarray
+    ) -> LayerGradients:
         """`ext_rows * 10**ext_scales` is dL/dh_t from outside the recurrence, (T, H)."""
         steps, size = rec.h.shape
         slope = (rec.h > 0.0).astype(float) if self.relu else 1.0 - rec.h**2  # (T, H) act'(a_t)
@@ -134,7 +136,9 @@ class LSTMLayer:
         named = {name: gates[:, k] for k, name in enumerate(self.gate_names)}
         return LayerRecord(h=h, c=c, gates=named)
 
-    def backward(self, rec: LayerRecord, ext_rows: np.ndarray, ext_scales: np.ndarray) -> LayerGradients:
+    def backward(
+        self, rec: LayerRecord, ext_rows: np.ndarray, ext_scales: np.ndarray
+    ) -> LayerGradients:
         assert rec.c is not None
         steps, size = rec.h.shape
         i, f, g, o = (rec.gates[name] for name in self.gate_names)  # (T, H) each
@@ -142,7 +146,9 @@ class LSTMLayer:
         tanh_c = np.tanh(rec.c)
         # Local derivatives for all t at once.
         h_to_c = o * (1.0 - tanh_c**2)  # (T, H)
-        c_to_a = np.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g**2)], axis=1)  # (T, 3, H)
+        c_to_a = np.stack(  # (T, 3, H): dc_t -> da_i, da_f, da_g
+            [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g**2)], axis=1
+        )
         h_to_a_o = tanh_c * o * (1 - o)  # (T, H)
         d_xp = np.zeros((steps, 4, size))  # (T, 4, H) da_t, at scale rows_scales[t]
         rows, row_scales = np.zeros((steps, 2 * size)), np.full(steps, -math.inf)
@@ -206,7 +212,9 @@ class GRULayer:
         named = {name: gates[:, k] for k, name in enumerate(self.gate_names)}
         return LayerRecord(h=h, gates=named, hn=hn)
 
-    def backward(self, rec: LayerRecord, ext_rows: np.ndarray, ext_scales: np.ndarray) -> LayerGradients:
+    def backward(
+        self, rec: LayerRecord, ext_rows: np.ndarray, ext_scales: np.ndarray
+    ) -> LayerGradients:
         assert rec.hn is not None
         steps, size = rec.h.shape
         r, z, n = (rec.gates[name] for name in self.gate_names)  # (T, H) each
@@ -230,7 +238,8 @@ class GRULayer:
             d_hp[2] = da[2] * r[t]
             dh.vec[:] = dh.vec * z[t] + d_hp.reshape(-1) @ self.w_hh  # dh_{t-1}
             dh.renormalize()
-        return LayerGradients(log10_norms(dh_rows, dh_scales), None, d_xp.reshape(steps, 3 * size), dh_scales)
+        log_h = log10_norms(dh_rows, dh_scales)
+        return LayerGradients(log_h, None, d_xp.reshape(steps, 3 * size), dh_scales)
 
 
 Layer = RNNLayer | LSTMLayer | GRULayer

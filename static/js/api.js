@@ -57,9 +57,18 @@ async function getJson(url) {
  * @param {{model: string, text: string, loss?: "all" | "last", projections?: boolean}} request
  * @returns {Promise<Trace>}
  */
-export function fetchTrace({ model, text, loss = "all", projections = false }) {
+export function fetchTrace(request) {
+  return getJson(traceUrl(request));
+}
+
+/**
+ * The GET address of a trace (also a JSON download link).
+ * @param {{model: string, text: string, loss?: "all" | "last", projections?: boolean}} request
+ * @returns {string}
+ */
+export function traceUrl({ model, text, loss = "all", projections = false }) {
   const params = new URLSearchParams({ model, text, loss, projections: String(projections) });
-  return getJson(`/api/trace?${params}`);
+  return `/api/trace?${params}`;
 }
 
 /** @type {Map<string, Promise<any>>} weights never change while a page is open */

@@ -48,25 +48,19 @@ export const GATE_COLOURS = {
   n: "#009E73",
 };
 
-/** Page palette (high contrast, projector friendly). */
+/** Chart palette (high contrast, projector friendly); the page's own colours are in the CSS. */
 export const COLOURS = {
   text: "#111111",
-  muted: "#444444",
   grid: "#d0d0d0",
   background: "#ffffff",
   highlight: "#D55E00",
-  correct: "#006d2c",
-  wrong: "#b2182b",
-  cell: "#eef2f7",
 };
 
 /** Fonts and chart sizes in CSS pixels. */
 export const SIZES = {
   font: 18,
-  titleFont: 20,
   chartHeight: 300,
   smallChartHeight: 220,
-  heatmapHeight: 340,
 };
 
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;

@@ -96,6 +96,10 @@ def assert_view(page: Page, api: httpx.Client, model: str, text: str, step: int)
     assert page.locator(".diagram-step").count() == len(text)
     assert page.locator(".diagram-step.current").get_attribute("data-step") == str(step)
     assert page.locator("#scrubber").input_value() == str(step)
+    download = urlparse(page.locator("#trace-json").get_attribute("href") or "")
+    assert download.path == "/api/trace"
+    assert parse_qs(download.query)["model"] == [model]
+    assert parse_qs(download.query)["text"] == [text]
 
     # Charts: what Plotly draws is the trace, at full precision.
     assert close(chart_data(page, "chart-h")[0]["y"], layer["h"][step])
@@ -143,8 +147,11 @@ def assert_view(page: Page, api: httpx.Client, model: str, text: str, step: int)
     assert prediction.get_attribute("data-predicted") == predicted
     assert prediction.get_attribute("data-target") == (trace["targets"][step] or "")
     verdict = (
-        "no target" if trace["targets"][step] is None
-        else "correct" if predicted == trace["targets"][step] else "wrong"
+        "no target"
+        if trace["targets"][step] is None
+        else "correct"
+        if predicted == trace["targets"][step]
+        else "wrong"
     )
     expect(prediction).to_contain_text(verdict)
 

@@ -123,7 +123,13 @@ export class UnrolledDiagram {
       }
       const title = targets[t] === null ? "no target" : `target “${targets[t]}”`;
       group.append(svg("title", {}, `step ${t}: input “${token}”, predicted “${predictions[t]}”, ${title}`));
+      group.setAttribute("tabindex", "0");
+      group.setAttribute("role", "button");
+      group.setAttribute("aria-label", `show step ${t}`);
       group.addEventListener("click", () => this.onSelect(t));
+      group.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") this.onSelect(t);
+      });
       root.append(group);
       return group;
     });

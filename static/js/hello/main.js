@@ -3,7 +3,7 @@
  * Test hook: `body[data-ready]` is "true" once a render has finished, `body[data-step]` holds
  * the current step, `body[data-error]` is "true" while an error is shown.
  */
-import { argmax, fetchModel, fetchTrace } from "../api.js";
+import { argmax, fetchModel, fetchTrace, traceUrl } from "../api.js";
 import { TIMINGS } from "../config.js";
 import { formatNumber, showChar } from "../dom.js";
 import { HELLO_SCHEMA, UrlState } from "../state.js";
@@ -107,9 +107,11 @@ async function load() {
   const token = ++loadToken;
   busy();
   const { model, text } = /** @type {{model: string, text: string}} */ (state.values);
+  const request = { model, text, projections: true };
+  byId("trace-json").href = traceUrl(request);
   try {
     const [nextTrace, nextModel] = await Promise.all([
-      fetchTrace({ model, text: String(text), projections: true }),
+      fetchTrace(request),
       fetchModel(model),
     ]);
     if (token !== loadToken) return;
