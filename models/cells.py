@@ -22,8 +22,12 @@ import numpy as np
 from models.scaled import Scaled, log10_norms
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
+def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """1 / (1 + exp(-a)), written into `out` when given."""
+    out = np.negative(a, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
 
 
 @dataclass
@@ -69,9 +73,10 @@ class RNNLayer:
     def forward(self, xp: np.ndarray) -> LayerRecord:
         steps, size = xp.shape[0], self.hidden_size
         h = np.zeros((steps, size))  # (T, H)
+        xp_b = xp + self.b_hh  # (T, H) every term but W_hh h_{t-1}
         h_prev = np.zeros(size)
         for t in range(steps):
-            a_t = xp[t] + h_prev @ self.w_hh_t + self.b_hh
+            a_t = xp_b[t] + h_prev @ self.w_hh_t
             h_prev = h[t] = np.maximum(a_t, 0.0) if self.relu else np.tanh(a_t)
         return LayerRecord(h=h, gates={})
 
@@ -123,16 +128,15 @@ class LSTMLayer:
         steps, size = xp.shape[0], self.hidden_size
         h, c = np.zeros((steps, size)), np.zeros((steps, size))  # (T, H) each
         gates = np.zeros((steps, 4, size))  # (T, 4, H) chunks i|f|g|o
+        xp_b = (xp + self.b_hh).reshape(steps, 4, size)  # (T, 4, H) every term but W_hh h_{t-1}
         h_prev, c_prev = np.zeros(size), np.zeros(size)
         for t in range(steps):
-            a_t = (xp[t] + h_prev @ self.w_hh_t + self.b_hh).reshape(4, size)  # (4, H)
-            i_t = sigmoid(a_t[0])  # input gate
-            f_t = sigmoid(a_t[1])  # forget gate
-            g_t = np.tanh(a_t[2])  # candidate cell
-            o_t = sigmoid(a_t[3])  # output gate
+            a_t = xp_b[t] + (h_prev @ self.w_hh_t).reshape(4, size)  # (4, H)
+            # One sigmoid call for i, f and o (cheaper than three on small H); g is a tanh.
+            i_t, f_t, g_t, o_t = sigmoid(a_t, out=gates[t])  # input, forget, -, output gates
+            g_t[:] = np.tanh(a_t[2])  # candidate cell
             c_prev = c[t] = f_t * c_prev + i_t * g_t
             h_prev = h[t] = o_t * np.tanh(c_prev)
-            gates[t] = i_t, f_t, g_t, o_t
         named = {name: gates[:, k] for k, name in enumerate(self.gate_names)}
         return LayerRecord(h=h, c=c, gates=named)
 
