@@ -28,8 +28,12 @@ def json_bytes(payload: Any) -> bytes:
     return orjson.dumps(payload, default=contiguous, option=JSON_OPTIONS)
 
 
-def json_response(payload: Any, status_code: int = 200) -> Response:
-    return Response(json_bytes(payload), status_code=status_code, media_type="application/json")
+def json_response(
+    payload: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        json_bytes(payload), status_code=status_code, media_type="application/json", headers=headers
+    )
 
 
 def strong_etag(body: bytes) -> str:

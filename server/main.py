@@ -16,7 +16,8 @@ from server.limits import BodySizeLimit
 from server.routes import health, models, pages, trace, vendor
 from server.security import SecurityHeaders
 from server.settings import get_settings
-from server.tracing import builtin_trace_cache
+from server.tracing import BuiltinTraces
+from server.work import install_work_gates
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -25,7 +26,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     app.state.zoo = load_zoo(settings.checkpoint_dir)
-    app.state.traces = builtin_trace_cache(app.state.zoo, settings)
+    app.state.traces = BuiltinTraces(app.state.zoo, settings)
     yield
 
 
@@ -42,6 +43,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     vendor.mount_swagger_ui(app)
     install_error_handlers(app)
+    install_work_gates(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(SecurityHeaders)

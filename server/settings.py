@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(16 * 2**20, ge=1024, description="size of one request body")
     cache_max_age: int = Field(3600, ge=0, description="seconds a browser may reuse a GET")
     trace_cache_entries: int = Field(256, ge=0, description="built-in traces kept in memory")
+    max_running_jobs: int = Field(
+        2, ge=1, description="model computations running at once, per endpoint and worker"
+    )
+    max_waiting_jobs: int = Field(
+        64, ge=0, description="more that may queue behind them before a 429, per endpoint"
+    )
+    retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 429")
     checkpoint_dir: Path = Field(CHECKPOINT_DIR, description="folder of built-in checkpoints")
 
     def limits(self) -> Limits:

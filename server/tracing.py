@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from server.errors import spec_error_at
 from server.schemas import InlineModel
 from server.settings import Settings
 
-BuiltinTraces = Callable[[str, str, LossMode, bool], tuple[bytes, str]]
+TraceKey = tuple[str, str, LossMode, bool]  # model id, text, loss, projections
 
 
 def unknown_model(model_id: str, zoo: dict[str, ZooModel]) -> HTTPException:
@@ -95,17 +95,35 @@ def total_loss(result: Trace) -> float:
     return float(with_target.sum() if result.loss_mode == "all" else with_target[-1])
 
 
-def builtin_trace_cache(zoo: dict[str, ZooModel], settings: Settings) -> BuiltinTraces:
+class BuiltinTraces:
     """Encoded traces of built-in models with their ETags, kept in an LRU cache.
 
     Built-in models never change while the server runs, so the same GET gives the same bytes.
+    `cached` is a dictionary lookup safe to call on the event loop; `compute` runs the model
+    (call it in a worker thread) and stores the result.
     """
 
-    @lru_cache(maxsize=settings.trace_cache_entries)
-    def encoded(model_id: str, text: str, loss: LossMode, projections: bool) -> tuple[bytes, str]:
-        limits = settings.limits()
-        name, net = resolve_model(model_id, zoo, limits, "query")
-        body = json_bytes(trace_payload(name, net, text, loss, projections, limits, "query"))
-        return body, strong_etag(body)
+    def __init__(self, zoo: dict[str, ZooModel], settings: Settings) -> None:
+        self.zoo = zoo
+        self.settings = settings
+        self.entries: OrderedDict[TraceKey, tuple[bytes, str]] = OrderedDict()
+        self.lock = threading.Lock()
 
-    return encoded
+    def cached(self, key: TraceKey) -> tuple[bytes, str] | None:
+        with self.lock:
+            hit = self.entries.get(key)
+            if hit is not None:
+                self.entries.move_to_end(key)
+            return hit
+
+    def compute(self, key: TraceKey) -> tuple[bytes, str]:
+        model_id, text, loss, projections = key
+        limits = self.settings.limits()
+        name, net = resolve_model(model_id, self.zoo, limits, "query")
+        body = json_bytes(trace_payload(name, net, text, loss, projections, limits, "query"))
+        result = body, strong_etag(body)
+        with self.lock:
+            self.entries[key] = result
+            while len(self.entries) > self.settings.trace_cache_entries:
+                self.entries.popitem(last=False)
+        return result

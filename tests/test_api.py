@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -43,7 +44,12 @@ def rnn_spec(**overrides):
 
 
 def test_health(client):
-    assert strict_json(client.get("/healthz")) == {"status": "ok", "models": 3}
+    health = strict_json(client.get("/healthz"))
+    assert health == {
+        "status": "ok",
+        "models": len(client.get("/api/models").json()["models"]),
+        "worker": os.getpid(),
+    }
 
 
 def test_model_list_names_each_builtin(client):

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-UNROLLED = Path(sys.executable).with_name("unrolled")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.server_process import running_server
 
 
 @pytest.fixture(scope="module")
-def served():
-    port = free_port()
-    process = subprocess.Popen([str(UNROLLED), "serve", "--port", str(port)])
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("unrolled serve did not answer /healthz")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def served() -> Iterator[str]:
+    with running_server() as server:
+        yield server.url
 
 
 def test_serve_answers_a_trace(served):

@@ -1,5 +1,7 @@
 """Liveness."""
 
+import os
+
 from fastapi import APIRouter
 
 from server.deps import ZooDep
@@ -11,4 +13,4 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", response_model=Health)
 def healthz(zoo: ZooDep) -> Health:
     """The server is up and its built-in models are loaded."""
-    return Health(status="ok", models=len(zoo))
+    return Health(status="ok", models=len(zoo), worker=os.getpid())

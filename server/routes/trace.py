@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from models.trace import LossMode
 from server.deps import SettingsDep, TraceCacheDep, ZooDep
 from server.encoding import cacheable_json, json_bytes
 from server.schemas import TraceRequest, TraceResponse
 from server.tracing import resolve_model, trace_payload
+from server.work import work_gate
 
 router = APIRouter(prefix="/api/trace", tags=["trace"])
 
 ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "unknown model id"},
     422: {"description": "invalid text, model or limit exceeded; the message names which"},
+    429: {"description": "too many traces running in this worker; see Retry-After"},
 }
 
 
@@ -34,12 +35,18 @@ async def get_trace(
     ] = False,
 ) -> Response:
     """Trace a built-in model over `text` (cached; strong ETag)."""
-    body, etag = await run_in_threadpool(traces, model, text, loss, projections)
+    key = (model, text, loss, projections)
+    hit = traces.cached(key)
+    if hit is None:
+        hit = await work_gate(request, "trace").run(traces.compute, key)
+    body, etag = hit
     return cacheable_json(request, body, settings.cache_max_age, etag)
 
 
 @router.post("", response_model=TraceResponse, responses=ERRORS)
-async def post_trace(request: TraceRequest, zoo: ZooDep, settings: SettingsDep) -> Response:
+async def post_trace(
+    http: Request, request: TraceRequest, zoo: ZooDep, settings: SettingsDep
+) -> Response:
     """Trace a built-in or inline model over `text`."""
     limits = settings.limits()
 
@@ -51,4 +58,5 @@ async def post_trace(request: TraceRequest, zoo: ZooDep, settings: SettingsDep) 
             )
         )
 
-    return Response(await run_in_threadpool(compute), media_type="application/json")
+    body = await work_gate(http, "trace").run(compute)
+    return Response(body, media_type="application/json")

@@ -134,3 +134,4 @@ class TraceResponse(ModelConfig):
 class Health(BaseModel):
     status: Literal["ok"] = Field(description="always 'ok' when the server answers")
     models: int = Field(description="built-in models loaded")
+    worker: int = Field(description="process id of the worker that answered (any may answer)")
