@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.encoding import json_bytes
-from server.errors import error_body
+from server.errors import BodyTooLarge
 
 
 class BodySizeLimit:
@@ -21,7 +21,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self.reject(int(declared), send)
+            await self.reject(BodyTooLarge(int(declared), self.max_bytes), send)
             return
         received = 0
 
@@ -30,17 +30,16 @@ class BodySizeLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise BodyTooLarge(received)
+                raise BodyTooLarge(received, self.max_bytes)
             return message
 
         try:
             await self.app(scope, counted, send)
-        except BodyTooLarge as exc:
-            await self.reject(exc.size, send)
+        except BodyTooLarge as exc:  # raised where no handler turned it into a response
+            await self.reject(exc, send)
 
-    async def reject(self, size: int, send: Send) -> None:
-        message = f"request body has {size} bytes or more; the limit is {self.max_bytes}"
-        body = json_bytes(error_body(["body"], message, "too_large"))
+    async def reject(self, exc: BodyTooLarge, send: Send) -> None:
+        body = json_bytes(exc.body())
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
@@ -48,8 +47,3 @@ class BodySizeLimit:
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-
-class BodyTooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size

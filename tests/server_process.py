@@ -38,8 +38,10 @@ class Server:
 
 
 @contextmanager
-def running_server(*args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    """Start `unrolled serve --port <free> *args` with `env` added; stop it on exit.
+def running_server(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
+) -> Iterator[Server]:
+    """Start `unrolled serve --port <free> *args` in `cwd` with `env` added; stop it on exit.
 
     The server's output goes to a file (a pipe nobody reads would block it once full).
     """
@@ -50,7 +52,7 @@ def running_server(*args: str, env: dict[str, str] | None = None) -> Iterator[Se
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 [str(UNROLLED), "serve", "--port", str(port), *args],
-                cwd=REPO_ROOT,
+                cwd=cwd,
                 env={**os.environ, **(env or {})},
                 stdout=sink,
                 stderr=subprocess.STDOUT,

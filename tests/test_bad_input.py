@@ -1,0 +1,174 @@
+"""The bad-input catalogue: every endpoint, every kind of bad value, a clear 4xx each time.
+
+Against a real server started in an empty folder with an empty TMPDIR: after the whole
+catalogue it is still healthy and has written nothing to disk.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server_process import Server, running_server
+
+BODY_LIMIT = 256 * 1024
+
+# A valid body per JSON endpoint and its required fields; the catalogue breaks one at a time.
+JSON_ENDPOINTS: dict[str, tuple[dict, set[str]]] = {
+    "/api/trace": ({"model": "hello-rnn", "text": "hello", "loss": "all"}, {"model", "text"}),
+}
+
+HOSTILE_STRINGS = [
+    "",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "../../../../etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "\x00\x01\x02",
+    "' OR 1=1 --",
+    "{{7*7}}",
+    "\N{COLLISION SYMBOL}" * 3,
+    "x" * 100_000,
+]
+WRONG_TYPES: list[object] = [None, 7, -1, 1.5, True, [], {}, [1, 2], {"a": {"b": [None]}}]
+RAW_BODIES = {
+    "empty": b"",
+    "null": b"null",
+    "not JSON": b"model=hello-rnn&text=hello",
+    "not UTF-8": b'{"model": "hello-rnn", "text": "\xff\xfe\xfa"}',
+    "NaN literal": b'{"model": "hello-rnn", "text": "hello", "loss": NaN}',
+    "Infinity in weights": (
+        b'{"model": {"cell": "rnn", "vocab": ["a"], "hidden_size": 1,'
+        b' "state_dict": {"weight_ih_l0": [[Infinity]], "weight_hh_l0": [[1e400]],'
+        b' "readout.weight": [[0.5]]}}, "text": "aa"}'
+    ),
+    "deeply nested": b"[" * 100_000 + b"]" * 100_000,
+    "deeply nested object": b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    "a pickle": pickle.dumps({"model": "hello-rnn", "text": "hello"}),
+    "a list": b'[{"model": "hello-rnn", "text": "hello"}]',
+}
+HOSTILE_PATHS = [
+    "/api/models/..%2F..%2Fetc%2Fpasswd",
+    "/api/models/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/api/models/<script>alert(1)</script>",
+    "/api/models/hello-rnn%00.json",
+    "/api/trace?model=../../etc/passwd&text=hello",
+    "/api/trace?model=hello-rnn&text=",
+    "/api/trace?model=hello-rnn&text=hello&loss=<script>",
+    "/api/trace?model=hello-rnn&text=hello&projections=maybe",
+    "/api/trace?model=hello-rnn",
+    "/static/..%2Fserver%2Fmain.py",
+    "/static/%2e%2e/pyproject.toml",
+    "/..%2F..%2Fetc%2Fpasswd",
+    "/hello%00",
+    "/<script>",
+]
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The server's working folder and its TMPDIR, both empty at start."""
+    return tmp_path_factory.mktemp("cwd"), tmp_path_factory.mktemp("tmp")
+
+
+@pytest.fixture(scope="module")
+def server(folders: tuple[Path, Path]) -> Iterator[Server]:
+    workdir, tmpdir = folders
+    env = {"UNROLLED_MAX_BODY_BYTES": str(BODY_LIMIT), "TMPDIR": str(tmpdir)}
+    with running_server(env=env, cwd=workdir) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client
+
+
+def assert_clear_4xx(response: httpx.Response) -> None:
+    """A 4xx that says what went wrong, in strict JSON for the API, echoing no markup."""
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    if response.request.url.path.startswith("/api/"):
+        body = json.loads(response.text, parse_constant=pytest.fail)  # no NaN/Infinity
+        messages = (
+            [d["msg"] for d in body["detail"]]
+            if isinstance(body["detail"], list)
+            else [body["detail"]]
+        )
+        assert all(isinstance(m, str) and m for m in messages), body
+    assert "<script>" not in response.text or "application/json" in response.headers.get(
+        "content-type", ""
+    )
+
+
+def broken_bodies(valid: dict, required: set[str]) -> Iterator[tuple[str, dict]]:
+    for field in valid:
+        for value in [*HOSTILE_STRINGS, *WRONG_TYPES]:
+            if value != valid[field]:
+                yield f"{field}={value!r:.40}", {**valid, field: value}
+    for field in required:
+        yield f"without {field}", {k: v for k, v in valid.items() if k != field}
+
+
+@pytest.mark.parametrize("path", sorted(JSON_ENDPOINTS))
+def test_every_broken_field_gets_a_clear_4xx(http: httpx.Client, path: str):
+    valid, required = JSON_ENDPOINTS[path]
+    assert http.post(path, json=valid).status_code == 200, "the baseline body must be valid"
+    for label, body in broken_bodies(valid, required):
+        response = http.post(path, json=body)
+        assert 400 <= response.status_code < 500, (label, response.status_code)
+        assert_clear_4xx(response)
+
+
+@pytest.mark.parametrize("path", sorted(JSON_ENDPOINTS))
+@pytest.mark.parametrize("kind", sorted(RAW_BODIES))
+def test_raw_bodies_get_a_clear_4xx(http: httpx.Client, path: str, kind: str):
+    response = http.post(
+        path, content=RAW_BODIES[kind], headers={"content-type": "application/json"}
+    )
+    assert_clear_4xx(response)
+
+
+@pytest.mark.parametrize("path", sorted(JSON_ENDPOINTS))
+def test_oversized_bodies_get_413_naming_the_limit(http: httpx.Client, path: str):
+    huge = json.dumps({"model": "hello-rnn", "text": "h" * (2 * BODY_LIMIT)}).encode()
+    response = http.post(path, content=huge, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert f"the limit is {BODY_LIMIT}" in response.json()["detail"][0]["msg"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
+        for _ in range(8):
+            yield b" " * (BODY_LIMIT // 4)
+
+    streamed = http.post(path, content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS)
+def test_hostile_paths_get_a_clear_4xx(http: httpx.Client, path: str):
+    response = http.get(path)
+    assert_clear_4xx(response)
+    assert "root:" not in response.text and "[tool." not in response.text
+
+
+def test_wrong_methods_get_405_listing_the_allowed_ones(http: httpx.Client):
+    response = http.delete("/api/trace")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) >= {"GET", "POST"}
+    assert "DELETE is not allowed on /api/trace" in response.json()["detail"][0]["msg"]
+
+
+def test_the_server_is_healthy_after_the_catalogue(server: Server):
+    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+    assert "Traceback" not in server.log_text()
+
+
+def test_nothing_was_written_to_disk(server: Server, folders: tuple[Path, Path]):
+    """Runs last in this file: the whole catalogue left the server's folders empty."""
+    for folder in folders:
+        assert list(folder.iterdir()) == [], f"the server wrote {list(folder.iterdir())}"
