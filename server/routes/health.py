@@ -11,6 +11,6 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health)
-def healthz(zoo: ZooDep) -> Health:
+async def healthz(zoo: ZooDep) -> Health:
     """The server is up and its built-in models are loaded."""
     return Health(status="ok", models=len(zoo), worker=os.getpid())
