@@ -8,7 +8,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.staticfiles import StaticFiles
 
 from models.zoo import load_zoo
 from server.errors import install_error_handlers
@@ -40,8 +39,7 @@ def create_app() -> FastAPI:
     )
     for module in (health, models, trace, vendor, pages):  # pages last: catch-all /{page}
         app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    vendor.mount_swagger_ui(app)
+    vendor.mount_static(app, STATIC_DIR)
     install_error_handlers(app)
     install_work_gates(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)

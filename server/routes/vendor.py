@@ -1,4 +1,4 @@
-"""Third-party browser code served from installed Python packages, never from a CDN.
+"""Static files: our own, and third-party browser code from installed Python packages (no CDN).
 
 Plotly.js comes from the `plotly` package; Swagger UI (for /docs) from `swagger-ui-bundle-v2`.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import plotly
 import swagger_ui_bundle
@@ -50,5 +51,18 @@ def favicon() -> FileResponse:
     )
 
 
-def mount_swagger_ui(app: FastAPI) -> None:
-    app.mount("/vendor/swagger-ui", StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
+class RevalidatedStaticFiles(StaticFiles):
+    """Static files with `Cache-Control: no-cache`: a browser keeps them but asks each time,
+    and the ETag turns the answer into a 304, so an upgrade never leaves stale scripts."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, no-cache"
+        return response
+
+
+def mount_static(app: FastAPI, directory: Path) -> None:
+    app.mount("/static", RevalidatedStaticFiles(directory=directory), name="static")
+    app.mount(
+        "/vendor/swagger-ui", RevalidatedStaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui"
+    )
