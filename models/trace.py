@@ -47,6 +47,7 @@ class Trace:
     loss: np.ndarray  # (T,) cross-entropy per step, NaN where there is no target
     grad_input: np.ndarray  # (T,) log10 ||dL/dx_t|| of the one-hot input, -inf where zero
     loss_mode: LossMode
+    adjoints: list[LayerGradients]  # per layer: dL/d(pre-activations), scaled (parameter grads)
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -90,10 +91,10 @@ def trace(
         ext_scales = layer_grads.d_xp_scale
     grad_input = log10_norms(ext_rows, ext_scales)
 
+    adjoints = [g for g in grads if g is not None]
     layers = []
     below: np.ndarray = indices
-    for k, (rec, g) in enumerate(zip(records, grads, strict=True)):
-        assert g is not None
+    for k, (rec, g) in enumerate(zip(records, adjoints, strict=True)):
         extra = {}
         if projections:
             extra = {
@@ -111,4 +112,5 @@ def trace(
         loss=step_loss,
         grad_input=grad_input,
         loss_mode=loss,
+        adjoints=adjoints,
     )

@@ -21,6 +21,11 @@ BODY_LIMIT = 256 * 1024
 # A valid body per JSON endpoint and its required fields; the catalogue breaks one at a time.
 JSON_ENDPOINTS: dict[str, tuple[dict, set[str]]] = {
     "/api/trace": ({"model": "hello-rnn", "text": "hello", "loss": "all"}, {"model", "text"}),
+    "/api/explore": ({"cells": ["rnn", "gru"], "steps": 20, "hidden_size": 8, "gain": 1.0}, set()),
+    "/api/explore/phase": (
+        {"cells": ["lstm"], "hidden_size": 4, "gains": [0.5], "distance": 5},
+        set(),
+    ),
 }
 
 HOSTILE_STRINGS = [
@@ -106,13 +111,25 @@ def assert_clear_4xx(response: httpx.Response) -> None:
     )
 
 
+def json_type(value: object) -> str:
+    return (
+        type(value).__name__
+        if not isinstance(value, int | float) or isinstance(value, bool)
+        else "number"
+    )
+
+
 def broken_bodies(valid: dict, required: set[str]) -> Iterator[tuple[str, dict]]:
-    for field in valid:
-        for value in [*HOSTILE_STRINGS, *WRONG_TYPES]:
-            if value != valid[field]:
+    """Each field in turn: hostile strings where a string belongs, every wrong JSON type."""
+    for field, good in valid.items():
+        hostile = HOSTILE_STRINGS if isinstance(good, str) else []
+        wrong = [v for v in WRONG_TYPES if json_type(v) != json_type(good)]
+        for value in [*hostile, *wrong]:
+            if value != good:
                 yield f"{field}={value!r:.40}", {**valid, field: value}
     for field in required:
         yield f"without {field}", {k: v for k, v in valid.items() if k != field}
+    yield "an unknown field", {**valid, "\u003cscript\u003e": 1}
 
 
 @pytest.mark.parametrize("path", sorted(JSON_ENDPOINTS))

@@ -83,6 +83,8 @@ class ModelDetail(ModelSummary):
 
 
 class TraceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
     model: str | InlineModel = Field(description="a built-in model id or an inline model")
     text: str = Field(description="the characters to run through the model, in order")
     loss: Literal["all", "last"] = Field(
