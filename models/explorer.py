@@ -32,11 +32,9 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-import torch
 
 from models.network import Network
 from models.spec import GATE_NAMES, GATES_PER_CELL, Cell, Limits, Nonlinearity, SpecError, make_spec
-from models.torch_model import build_torch_model, tensors_to_arrays
 from models.trace import Trace, trace
 
 Init = Literal["default", "orthogonal", "identity"]
@@ -156,10 +154,19 @@ def recurrent_blocks(w_hh: np.ndarray, config: ExploreConfig, seed: int) -> np.n
 def build_network(
     cell: Cell, config: ExploreConfig, vocab: tuple[str, ...], limits: Limits
 ) -> Network:
-    """A one-layer model of `cell` with PyTorch's initialisation (seeded) and `config`'s W_hh."""
+    """A one-layer model of `cell`: PyTorch's default distribution, then `config`'s W_hh.
+
+    Every tensor is drawn from U(-1/sqrt(H), 1/sqrt(H)), the distribution `torch.nn.RNN/LSTM/
+    GRU` and the readout's `nn.Linear(H, V)` start from, by a NumPy generator seeded with
+    `config.seed`: torch's global generator is shared by every thread of a server, so two
+    requests seeding it at once would get each other's weights.
+    """
     spec = make_spec(cell, vocab, config.hidden_size, 1, config.nonlinearity, limits)
-    torch.manual_seed(config.seed)
-    weights = tensors_to_arrays(build_torch_model(spec, torch.float64).state_dict())
+    rng = np.random.default_rng(config.seed)
+    bound = 1.0 / math.sqrt(config.hidden_size)
+    weights = {
+        name: rng.uniform(-bound, bound, shape) for name, shape in spec.expected_shapes().items()
+    }
     weights["weight_hh_l0"] = recurrent_blocks(weights["weight_hh_l0"], config, config.seed)
     size = config.hidden_size
     if config.init == "identity":  # IRNN: zero recurrent and input biases

@@ -4,6 +4,7 @@ where it cannot, the Pascanu bound as a property, and both kinds of clipping."""
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -240,3 +241,16 @@ def test_phase_diagram_matches_single_explorations():
             single = explore(replace(config, cells=(cell,), gain=gain, steps=13)).results[0]
             assert rows[cell][k] == pytest.approx(single.grad_h[12], abs=1e-12)
     assert rows["rnn"][0] < rows["rnn"][2], "a larger gain lets more gradient through"
+
+
+def test_concurrent_explorations_are_deterministic():
+    """A server runs explorations in parallel threads: each must get its own seeded weights."""
+    config = replace(SMALL, steps=200, hidden_size=16)
+    serial = explore(config).results
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        jobs = [pool.submit(explore, config) for _ in range(6)]
+        jobs += [pool.submit(phase_diagram, config, [0.5, 1.5], 30) for _ in range(3)]
+        parallel = [job.result() for job in jobs[:6]]
+    for result in parallel:
+        for got, want in zip(result.results, serial, strict=True):
+            np.testing.assert_array_equal(got.grad_h, want.grad_h)

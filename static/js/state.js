@@ -4,7 +4,7 @@
  */
 
 /**
- * @typedef {"string" | "int"} FieldType
+ * @typedef {"string" | "int" | "float"} FieldType
  * @typedef {{type: FieldType, default: string | number}} FieldSpec
  * @typedef {Record<string, FieldSpec>} StateSchema
  */
@@ -24,8 +24,8 @@ export const HELLO_SCHEMA = {
  */
 function parseField(spec, raw) {
   if (raw === null) return spec.default;
-  if (spec.type === "int") {
-    const value = Number.parseInt(raw, 10);
+  if (spec.type === "int" || spec.type === "float") {
+    const value = spec.type === "int" ? Number.parseInt(raw, 10) : Number.parseFloat(raw);
     return Number.isFinite(value) ? value : spec.default;
   }
   return raw;
