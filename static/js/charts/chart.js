@@ -45,6 +45,10 @@ export class Chart {
     const csvButton = el("button", { type: "button", class: "link-button" }, "Download CSV");
     csvButton.addEventListener("click", () => this.downloadCsv());
     details.append(el("summary", {}, `${title}: data table`), this.table, csvButton);
+    // The table is built when it is opened (and kept current while open): a chart redrawn on
+    // every slider tick should not also rebuild hundreds of table cells nobody is reading.
+    this.details = details;
+    details.addEventListener("toggle", () => this.fillTableIfOpen());
     this.figure.append(caption, this.plot, details);
     container.append(this.figure);
     this.drawn = false;
@@ -65,7 +69,7 @@ export class Chart {
    */
   async render(traces, layout, tableData) {
     this.tableData = tableData;
-    fillTable(this.table, tableData);
+    this.fillTableIfOpen();
     const fullLayout = { ...baseLayout(this.height), ...layout };
     if (this.drawn) {
       await Plotly.react(this.plot, traces, fullLayout, this.config());
@@ -73,6 +77,11 @@ export class Chart {
       this.drawn = true;
       await Plotly.newPlot(this.plot, traces, fullLayout, this.config());
     }
+  }
+
+  /** Show the current data in the table when the reader has it open. */
+  fillTableIfOpen() {
+    if (this.details.open && this.tableData) fillTable(this.table, this.tableData);
   }
 
   /** Plotly options: PNG and SVG export in the mode bar, no logo. */

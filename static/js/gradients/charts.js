@@ -11,7 +11,7 @@ export const CELL_COLOURS = { rnn: CATEGORICAL[0], lstm: CATEGORICAL[1], gru: CA
 
 /** A dragged slider redraws at once: animating between measurements would show curves that
  * were never measured, and lag behind the hand. */
-const NO_TRANSITION = { transition: { duration: 0 } };
+const NO_TRANSITION = { transition: undefined };
 
 /**
  * @typedef {{gate: string, sigma_max: number, spectral_radius: number}} Block

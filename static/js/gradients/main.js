@@ -1,6 +1,6 @@
 /**
- * The /gradients page: every control lives in the URL; any change re-measures (debounced,
- * stale requests aborted) and redraws with Plotly.react.
+ * The /gradients page: every control lives in the URL; any change re-measures (one request at
+ * a time, always ending on the latest state) and redraws with Plotly.react.
  * Test hook: `body[data-ready]` is "true" once the last change is drawn, `body[data-error]`
  * is "true" while an error is shown.
  */
@@ -38,8 +38,6 @@ const PRESETS = {
   exploding: { cells: "rnn", input: "random", steps: 200, init: "identity", scale: "sigma", gain: 1.2, nonlinearity: "relu", clip_norm: 1.0, clip_value: 5.0 },
 };
 
-const DEBOUNCE_MS = 60;
-
 /** @param {string} id @returns {any} */
 const byId = (id) => document.getElementById(id);
 
@@ -47,12 +45,11 @@ const body = document.body;
 const state = new UrlState(SCHEMA);
 const form = /** @type {HTMLFormElement} */ (byId("controls"));
 const charts = createCharts({ main: byId("main-chart"), why: byId("why-charts"), phase: byId("phase-chart") });
-/** @type {AbortController | null} */
-let inFlight = null;
-/** @type {number | undefined} */
-let timer;
-/** Draws run one after another: two overlapping Plotly.react calls could leave a stale curve. */
-let drawing = Promise.resolve();
+/** A measurement is running; `pending`: the state changed meanwhile, measure again after. */
+let running = false;
+let pending = false;
+/** The settings the phase diagram on screen was measured for (the gain does not move it). */
+let phaseKey = "";
 
 /** Show an error as text and dim the stale views. @param {string | null} message */
 function setError(message) {
@@ -117,11 +114,11 @@ function request() {
 
 /**
  * POST JSON; throw an ApiError carrying the server's message.
- * @param {string} url @param {object} payload @param {AbortSignal} signal
+ * @param {string} url @param {object} payload
  */
-async function postJson(url, payload, signal) {
+async function postJson(url, payload) {
   const response = await fetch(url, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload), signal,
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
   });
   const data = await response.json().catch(() => null);
   if (!response.ok) {
@@ -159,43 +156,61 @@ function summarise(data) {
   list.replaceChildren(...items);
 }
 
-/** Measure and redraw everything for the current state. */
+/** The phase request: the sweep sets the gain itself, and reads random characters. */
+function phaseRequest() {
+  const { gain, text, clip_norm, clip_value, ...rest } = request();
+  return { ...rest, text: null, steps: 200, distance: Number(state.values.distance) };
+}
+
+/** Measure and redraw everything for the current state; false if nothing could be drawn. */
 async function refresh() {
-  inFlight?.abort();
-  const controller = new AbortController();
-  inFlight = controller;
-  body.dataset.ready = "false";
   const payload = request();
   if (payload.cells.length === 0) {
     setError("cells: choose at least one of RNN, LSTM, GRU");
-    body.dataset.ready = "true";
     return;
   }
   byId("status").textContent = "measuring…";
+  const nextPhase = phaseRequest();
+  const key = JSON.stringify(nextPhase);
   try {
-    const phaseRequest = { ...payload, text: null, distance: Number(state.values.distance), steps: 200 };
-    const [data, phase] = await Promise.all([
-      postJson("/api/explore", payload, controller.signal),
-      postJson("/api/explore/phase", phaseRequest, controller.signal),
+    const [data, newPhase] = await Promise.all([
+      postJson("/api/explore", payload),
+      key === phaseKey ? null : postJson("/api/explore/phase", nextPhase),
     ]);
-    if (controller !== inFlight) return;
+    if (newPhase) phaseKey = key;
     setError(null);
-    drawing = drawing.then(() => (controller === inFlight ? draw(data, phase) : undefined));
-    await drawing;
+    await draw(data, newPhase);
     byId("status").textContent = `T = ${data.steps} steps, input “${data.text.slice(0, 60)}${data.text.length > 60 ? "…" : ""}”`;
   } catch (error) {
-    if (controller.signal.aborted) return;
     setError(/** @type {Error} */ (error).message);
     byId("status").textContent = "";
   }
-  if (controller === inFlight) body.dataset.ready = "true";
+}
+
+/**
+ * Measure now, or right after the running measurement if one is under way: a dragged slider
+ * always ends on its last position, and the server never works on positions already left.
+ */
+async function schedule() {
+  body.dataset.ready = "false";
+  if (running) {
+    pending = true;
+    return;
+  }
+  running = true;
+  do {
+    pending = false;
+    await refresh();
+  } while (pending);
+  running = false;
+  body.dataset.ready = "true";
 }
 
 /**
  * @param {import("./charts.js").Exploration} data
- * @param {import("./charts.js").Phase} phase
+ * @param {import("./charts.js").Phase | null} newPhase null when the phase diagram is unchanged
  */
-async function draw(data, phase) {
+async function draw(data, newPhase) {
   const rnn = data.results.find((r) => r.cell === "rnn");
   const lstm = data.results.find((r) => r.cell === "lstm");
   charts.jacobian.figure.hidden = !rnn;
@@ -207,15 +222,8 @@ async function draw(data, phase) {
     drawGradientChart(charts.gradient, data),
     rnn ? drawJacobianChart(charts.jacobian, rnn) : null,
     lstm ? drawCellPathChart(charts.cellPath, lstm) : null,
-    drawPhaseChart(charts.phase, phase),
+    newPhase ? drawPhaseChart(charts.phase, newPhase) : null,
   ]);
-}
-
-/** Re-measure shortly after the last change (a dragged slider fires many events). */
-function schedule() {
-  body.dataset.ready = "false";
-  window.clearTimeout(timer);
-  timer = window.setTimeout(refresh, DEBOUNCE_MS);
 }
 
 form.addEventListener("input", () => {
@@ -238,4 +246,4 @@ for (const button of document.querySelectorAll("[data-preset]")) {
 
 state.update({}); // the full state in the URL from the start, so the link can be shared
 showState();
-refresh();
+schedule();
