@@ -110,7 +110,10 @@ def assert_view(page: Page, api: httpx.Client, model: str, text: str, step: int)
     over_time = chart_data(page, "chart-h-time")[0]["z"]
     assert all(close([row[t] for row in over_time], layer["h"][t]) for t in range(len(text)))
 
-    # The data table alternative holds the same numbers.
+    # The data table alternative holds the same numbers (it is filled when opened).
+    table_details = page.locator("#chart-h details")
+    if table_details.get_attribute("open") is None:
+        table_details.locator("summary").click()
     cells = page.locator("#chart-h table td").evaluate_all(
         "(tds) => tds.map((td) => td.dataset.value)"
     )
