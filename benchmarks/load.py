@@ -33,6 +33,7 @@ TRACE_PATHS = [
     "/api/trace?model=hello-gru&text=hell",
 ]
 EXPLORE_BODY = {"cells": ["rnn", "lstm", "gru"], "steps": 100, "hidden_size": 32, "seed": 0}
+# (what one slider move on /gradients asks for at T=100, H=32)
 
 
 @dataclass
@@ -85,7 +86,7 @@ def run_wrk(name: str, url: str, script: str, seconds: int, connections: int) ->
             url,
         ]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )

@@ -28,7 +28,10 @@ class Settings(BaseSettings):
         2, ge=1, description="model computations running at once, per endpoint and worker"
     )
     max_waiting_jobs: int = Field(
-        64, ge=0, description="more that may queue behind them before a 429, per endpoint"
+        128,
+        ge=0,
+        description="more that may queue behind them before a 429, per endpoint and worker "
+        "(a page sends one request at a time, so this is about one lecture hall)",
     )
     retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 429")
     checkpoint_dir: Path = Field(CHECKPOINT_DIR, description="folder of built-in checkpoints")

@@ -105,10 +105,14 @@ def test_full_gate_answers_429_and_health_answers_meanwhile():
     assert order.index("health") < order.index("trace 200"), order
 
 
+EXPLORE = {"cells": ["rnn", "lstm"], "steps": 30, "hidden_size": 8, "seed": 5}
+
+
 def test_two_workers_answer_any_request_of_a_session():
     """Fresh connections land on either worker; every request of a session works on both."""
     body = heavy_trace_body(text_chars=40, hidden=8)
     workers: set[int] = set()
+    explorations: set[bytes] = set()
     with running_server("--workers", "2") as server:
         for attempt in range(60):
             with httpx.Client(base_url=server.url, timeout=30) as fresh:  # a new connection
@@ -118,7 +122,11 @@ def test_two_workers_answer_any_request_of_a_session():
                 assert posted.status_code == 200, posted.text
                 got = fresh.get("/api/trace", params={"model": "hello-gru", "text": "hell"})
                 assert got.status_code == 200
+                explored = fresh.post("/api/explore", json=EXPLORE)
+                assert explored.status_code == 200, explored.text
+                explorations.add(explored.content)
                 assert fresh.get("/hello").status_code == 200
             if len(workers) == 2 and attempt >= 10:
                 break
     assert len(workers) == 2, f"only worker(s) {workers} answered 60 fresh connections"
+    assert len(explorations) == 1, "every worker measures the same exploration, byte for byte"
