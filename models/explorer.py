@@ -22,25 +22,39 @@ shows why it vanishes or explodes:
 The recurrent matrix is initialised per gate block (each H x H chunk of W_hh): PyTorch's
 default uniform, orthogonal, or the identity (Le et al. 2015's IRNN, with zero biases), then
 optionally rescaled so that each block's largest singular value or spectral radius is `gain`.
+An initialisation and its blocks' measures are kept (`initial_weights`): moving the gain only
+rescales, with no new draw and no new decomposition.
 """
 
 from __future__ import annotations
 
 import math
 import string
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
 from models.network import Network
-from models.spec import GATE_NAMES, GATES_PER_CELL, Cell, Limits, Nonlinearity, SpecError, make_spec
+from models.spec import (
+    GATE_NAMES,
+    GATES_PER_CELL,
+    Cell,
+    Limits,
+    ModelSpec,
+    Nonlinearity,
+    SpecError,
+    make_spec,
+)
 from models.trace import Trace, trace
 
 Init = Literal["default", "orthogonal", "identity"]
 Scaling = Literal["none", "sigma", "radius"]
 RANDOM_ALPHABET = string.ascii_lowercase
 JACOBIAN_POINTS = 64  # per-step Jacobian norms are measured at most at this many steps
+INITIAL_WEIGHTS_CACHED = 32  # initialisations kept: a dragged gain slider reuses one
 
 
 @dataclass(frozen=True)
@@ -131,43 +145,81 @@ def orthogonal(size: int, rng: np.random.Generator) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-def recurrent_blocks(w_hh: np.ndarray, config: ExploreConfig, seed: int) -> np.ndarray:
-    """W_hh (G*H, H) with each H x H gate block initialised and scaled as `config` asks."""
-    size = w_hh.shape[1]
+@dataclass(frozen=True)
+class InitialWeights:
+    """A model's weights as drawn, before W_hh is scaled, and each W_hh block's measures.
+
+    The arrays are read-only: one initialisation serves every gain of a slider drag.
+    """
+
+    weights: dict[str, np.ndarray]
+    sigma_max: np.ndarray  # (G,) largest singular value of each H x H block of W_hh
+    spectral_radius: np.ndarray  # (G,) largest |eigenvalue| of each block
+
+
+@lru_cache(maxsize=INITIAL_WEIGHTS_CACHED)
+def initial_weights(
+    cell: Cell, shapes: tuple[tuple[str, tuple[int, ...]], ...], init: Init, seed: int
+) -> InitialWeights:
+    """Every tensor of `shapes` (name, shape) drawn from U(-1/sqrt(H), 1/sqrt(H)), then W_hh's
+    blocks replaced as `init` asks (orthogonal, or the identity); with each block's measures.
+
+    The distribution is the one `torch.nn.RNN/LSTM/GRU` and the readout's `nn.Linear(H, V)`
+    start from, drawn by a NumPy generator seeded with `seed`: torch's global generator is
+    shared by every thread of a server, so two requests seeding it at once would get each
+    other's weights.
+    """
+    hidden_size = dict(shapes)["weight_hh_l0"][1]
     rng = np.random.default_rng(seed)
+    bound = 1.0 / math.sqrt(hidden_size)
+    weights = {name: rng.uniform(-bound, bound, shape) for name, shape in shapes}
+    w_hh = weights["weight_hh_l0"]  # (G*H, H)
+    blocks_rng = np.random.default_rng(seed)
     blocks = []
-    for block in np.split(w_hh, w_hh.shape[0] // size):  # G blocks of (H, H)
-        if config.init == "orthogonal":
-            block = orthogonal(size, rng)
-        elif config.init == "identity":
-            block = np.eye(size)
-        if config.scale != "none":
-            measure = sigma_max if config.scale == "sigma" else spectral_radius
-            current = measure(block)
-            if current == 0.0:
-                raise SpecError("scale", f"a W_hh block has {config.scale} 0 and cannot be scaled")
-            block = block * (config.gain / current)
+    for block in np.split(w_hh, GATES_PER_CELL[cell]):  # G blocks of (H, H)
+        if init == "orthogonal":
+            block = orthogonal(hidden_size, blocks_rng)
+        elif init == "identity":
+            block = np.eye(hidden_size)
         blocks.append(block)
-    return np.vstack(blocks)
+    weights["weight_hh_l0"] = np.vstack(blocks)
+    for array in weights.values():
+        array.flags.writeable = False
+    return InitialWeights(
+        weights,
+        np.array([sigma_max(block) for block in blocks]),
+        np.array([spectral_radius(block) for block in blocks]),
+    )
+
+
+def drawn_weights(
+    cell: Cell, config: ExploreConfig, vocab: tuple[str, ...], limits: Limits
+) -> tuple[ModelSpec, InitialWeights]:
+    """The model's spec, checked against the limits, and its initialisation (cached)."""
+    spec = make_spec(cell, vocab, config.hidden_size, 1, config.nonlinearity, limits)
+    shapes = tuple(spec.expected_shapes().items())
+    return spec, initial_weights(cell, shapes, config.init, config.seed)
+
+
+def scale_factors(drawn: InitialWeights, config: ExploreConfig) -> np.ndarray:
+    """(G,) the factor each W_hh block is multiplied by: gain / its sigma_max or radius."""
+    if config.scale == "none":
+        return np.ones(len(drawn.sigma_max))
+    current = drawn.sigma_max if config.scale == "sigma" else drawn.spectral_radius
+    if not current.all():
+        raise SpecError("scale", f"a W_hh block has {config.scale} 0 and cannot be scaled")
+    return config.gain / current
 
 
 def build_network(
     cell: Cell, config: ExploreConfig, vocab: tuple[str, ...], limits: Limits
 ) -> Network:
-    """A one-layer model of `cell`: PyTorch's default distribution, then `config`'s W_hh.
-
-    Every tensor is drawn from U(-1/sqrt(H), 1/sqrt(H)), the distribution `torch.nn.RNN/LSTM/
-    GRU` and the readout's `nn.Linear(H, V)` start from, by a NumPy generator seeded with
-    `config.seed`: torch's global generator is shared by every thread of a server, so two
-    requests seeding it at once would get each other's weights.
-    """
-    spec = make_spec(cell, vocab, config.hidden_size, 1, config.nonlinearity, limits)
-    rng = np.random.default_rng(config.seed)
-    bound = 1.0 / math.sqrt(config.hidden_size)
-    weights = {
-        name: rng.uniform(-bound, bound, shape) for name, shape in spec.expected_shapes().items()
-    }
-    weights["weight_hh_l0"] = recurrent_blocks(weights["weight_hh_l0"], config, config.seed)
+    """A one-layer model of `cell`: `initial_weights`, then W_hh scaled as `config` asks."""
+    spec, drawn = drawn_weights(cell, config, vocab, limits)
+    factors = scale_factors(drawn, config)
+    weights = {name: array.copy() for name, array in drawn.weights.items()}
+    blocks = np.split(drawn.weights["weight_hh_l0"], len(factors))  # G blocks of (H, H)
+    weights["weight_hh_l0"] = np.vstack([b * f for b, f in zip(blocks, factors, strict=True)])
     size = config.hidden_size
     if config.init == "identity":  # IRNN: zero recurrent and input biases
         weights["bias_ih_l0"][:] = 0.0
@@ -176,6 +228,24 @@ def build_network(
         weights["bias_ih_l0"][size : 2 * size] = config.forget_bias
         weights["bias_hh_l0"][size : 2 * size] = 0.0
     return Network(spec, weights)
+
+
+def block_stats(
+    cell: Cell, config: ExploreConfig, vocab: tuple[str, ...], limits: Limits
+) -> list[BlockStats]:
+    """sigma_max and spectral radius of each W_hh block of `build_network`'s model.
+
+    Scaling a matrix by c > 0 scales both by c, so they are the initialisation's measures
+    times the block's factor: a dragged gain slider needs no decomposition.
+    """
+    _, drawn = drawn_weights(cell, config, vocab, limits)
+    factors = scale_factors(drawn, config)
+    return [
+        BlockStats(gate, float(sigma * factor), float(radius * factor))
+        for gate, sigma, radius, factor in zip(
+            GATE_NAMES[cell] or ("h",), drawn.sigma_max, drawn.spectral_radius, factors, strict=True
+        )
+    ]
 
 
 def by_distance(values: np.ndarray, last: int) -> np.ndarray:
@@ -194,13 +264,15 @@ def cell_path(forget: np.ndarray, last: int) -> np.ndarray:
 def jacobian_factors(net: Network, result: Trace, last: int) -> tuple[np.ndarray, np.ndarray]:
     """Distances d and log10 ||diag(act'(a_s)) W_hh||_2 at s = last - d (vanilla RNN).
 
-    Exact spectral norms, at no more than JACOBIAN_POINTS evenly spread steps s >= 1.
+    Exact spectral norms (largest singular values, one batched SVD), at no more than
+    JACOBIAN_POINTS evenly spread steps s >= 1.
     """
     h = result.layers[0].h  # (T+1, H)
-    w_hh = net.weights["weight_hh_l0"]
+    w_hh = net.weights["weight_hh_l0"]  # (H, H)
     relu = net.spec.nonlinearity == "relu"
     distances = np.unique(np.linspace(0, last - 1, min(last, JACOBIAN_POINTS)).round().astype(int))
-    slopes = (h[last - distances] > 0).astype(float) if relu else 1.0 - h[last - distances] ** 2
+    states = h[last - distances]  # (K, H) h_s
+    slopes = (states > 0).astype(float) if relu else 1.0 - states**2  # (K, H) act'(a_s)
     factors = slopes[:, :, None] * w_hh[None]  # (K, H, H) diag(act'(a_s)) W_hh
     with np.errstate(divide="ignore"):
         return distances, np.log10(np.linalg.norm(factors, ord=2, axis=(1, 2)))
@@ -285,48 +357,62 @@ def clipping(
 
 
 def explore_cell(
-    cell: Cell, config: ExploreConfig, text: str, vocab: tuple[str, ...], limits: Limits
-) -> CellResult:
+    cell: Cell,
+    config: ExploreConfig,
+    text: str,
+    vocab: tuple[str, ...],
+    limits: Limits,
+    beside: Executor,
+) -> Future[CellResult]:
+    """Trace `cell` and measure everything shown about it. The vanilla RNN's Jacobian factors
+    (SVDs in LAPACK, which lets go of the GIL) are left to run in `beside` while the caller
+    traces the next cell; the future holds the finished result."""
     net = build_network(cell, config, vocab, limits)
+    blocks = block_stats(cell, config, vocab, limits)
     result = trace(net, text, loss="last", limits=limits)
     last = len(text) - 2  # the step whose prediction is the loss
     grads = result.layers[0]
-    blocks = [
-        BlockStats(gate, sigma_max(block), spectral_radius(block))
-        for gate, block in zip(
-            GATE_NAMES[cell] or ("h",),
-            np.split(net.weights["weight_hh_l0"], GATES_PER_CELL[cell]),
-            strict=True,
-        )
-    ]
     grad_h = by_distance(grads.grad_h, last)
-    bound = jacobian_d = jacobian = None
-    if cell == "rnn":
-        with np.errstate(divide="ignore"):
-            bound = grad_h[0] + np.arange(last + 1) * math.log10(blocks[0].sigma_max)
-        jacobian_d, jacobian = jacobian_factors(net, result, last)
     is_lstm = cell == "lstm"
     recurrent, scale, readout = scaled_parameter_gradient(net, result, net.encode(text, limits))
-    return CellResult(
+    measured = CellResult(
         cell=cell,
         grad_h=grad_h,
         grad_c=by_distance(grads.grad_c, last) if is_lstm and grads.grad_c is not None else None,
         cell_path=cell_path(grads.gates["f"], last) if is_lstm else None,
         blocks=blocks,
-        bound=bound,
-        jacobian_distance=jacobian_d,
-        jacobian_log10=jacobian,
+        bound=None,
+        jacobian_distance=None,
+        jacobian_log10=None,
         clipping=clipping(recurrent, scale, readout, config),
     )
+    if cell != "rnn":
+        finished: Future[CellResult] = Future()
+        finished.set_result(measured)
+        return finished
+    with np.errstate(divide="ignore"):
+        bound = grad_h[0] + np.arange(last + 1) * math.log10(blocks[0].sigma_max)
+
+    def with_jacobian() -> CellResult:
+        distances, factors = jacobian_factors(net, result, last)
+        return replace(measured, bound=bound, jacobian_distance=distances, jacobian_log10=factors)
+
+    return beside.submit(with_jacobian)
 
 
 def explore(config: ExploreConfig, limits: Limits | None = None) -> Exploration:
-    """Measure and explain the gradient of the last step's loss for every cell in `config`."""
+    """Measure and explain the gradient of the last step's loss for every cell in `config`.
+
+    Two threads: the RNN's Jacobian factors run beside the other cells' traces, so a request
+    takes about the longer of the two instead of their sum.
+    """
     limits = limits or Limits()
     if not config.cells:
         raise SpecError("cells", "cells is empty; choose at least one of 'rnn', 'lstm', 'gru'")
     text, vocab = input_text(config)
-    results = [explore_cell(cell, config, text, vocab, limits) for cell in config.cells]
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        futures = [explore_cell(cell, config, text, vocab, limits, beside) for cell in config.cells]
+        results = [future.result() for future in futures]
     return Exploration(config, text, vocab, results)
 
 

@@ -18,6 +18,7 @@ from models.explorer import (
     ExploreConfig,
     build_network,
     explore,
+    initial_weights,
     input_text,
     phase_diagram,
     sigma_max,
@@ -122,6 +123,79 @@ def test_measured_curve_stays_under_the_drawn_bound(gain, seed):
     assert np.all(result.grad_h <= result.bound + 1e-9)
     assert result.jacobian_log10 is not None
     assert np.all(result.jacobian_log10 <= math.log10(gain) + 1e-12)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("gain", [0.7, 1.6])
+def test_jacobian_factors_are_spectral_norms_of_torch_step_jacobians(nonlinearity, gain):
+    """Each factor is ||dh_s/dh_{s-1}||_2 of the real step, torch.nn.RNNCell with the model's
+    weights, differentiated by autograd at the states the model passed through."""
+    config = replace(
+        SMALL, cells=("rnn",), steps=50, nonlinearity=nonlinearity, scale="sigma", gain=gain
+    )
+    _, module, indices, _ = torch_twin(config, "rnn")
+    step = torch.nn.RNNCell(module.input_size, module.hidden_size, nonlinearity=nonlinearity)
+    step = step.double()
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(step, name).copy_(module.get_parameter(f"{name}_l0"))
+    x = torch.nn.functional.one_hot(indices, module.input_size).double()  # (T+1, V)
+    h, _ = module(x)  # (T+1, H)
+    result = explore(config).results[0]
+    assert result.jacobian_distance is not None and result.jacobian_log10 is not None
+    last = len(indices) - 2
+    assert len(result.jacobian_distance) == min(last, 64)
+    for distance, log10 in zip(result.jacobian_distance, result.jacobian_log10, strict=True):
+        s = last - int(distance)
+        jacobian = torch.autograd.functional.jacobian(
+            lambda h_prev, s=s: step(x[s][None], h_prev[None])[0], h[s - 1].detach()
+        )  # (H, H) dh_s/dh_{s-1}
+        norm = float(torch.linalg.matrix_norm(jacobian, ord=2))
+        if norm == 0.0:
+            assert log10 == -math.inf
+        else:
+            assert log10 == pytest.approx(math.log10(norm), abs=1e-12)
+
+
+@pytest.mark.parametrize("init", ["default", "orthogonal", "identity"])
+@pytest.mark.parametrize("scale", ["none", "sigma", "radius"])
+def test_block_measures_are_those_of_the_matrix_the_model_runs(init, scale):
+    """sigma_max and the spectral radius reported per W_hh block equal torch's decomposition
+    of the block of the network that was traced (they are derived from the cached
+    initialisation times the block's factor)."""
+    config = replace(SMALL, init=init, scale=scale, gain=0.8)
+    _, vocab = input_text(config)
+    for cell, count in (("rnn", 1), ("lstm", 4), ("gru", 3)):
+        result = explore(replace(config, cells=(cell,))).results[0]
+        net = build_network(cell, config, vocab, Limits())
+        blocks = torch.from_numpy(net.weights["weight_hh_l0"]).split(config.hidden_size)
+        assert len(result.blocks) == len(blocks) == count
+        for stats, block in zip(result.blocks, blocks, strict=True):
+            sigma = float(torch.linalg.matrix_norm(block, ord=2))
+            radius = float(torch.linalg.eigvals(block).abs().max())
+            assert stats.sigma_max == pytest.approx(sigma, rel=1e-12)
+            assert stats.spectral_radius == pytest.approx(radius, rel=1e-12)
+
+
+def test_a_built_network_owns_its_weights():
+    """One initialisation serves every gain of a dragged slider: changing one model's weights
+    must not reach the next model built from the same settings."""
+    config = replace(SMALL, init="orthogonal", scale="sigma", gain=0.9)
+    _, vocab = input_text(config)
+    first = build_network("lstm", config, vocab, Limits())
+    expected = {name: array.copy() for name, array in first.weights.items()}
+    for array in first.weights.values():
+        array *= 2.0
+    again = build_network("lstm", config, vocab, Limits())
+    for name, array in again.weights.items():
+        np.testing.assert_array_equal(array, expected[name])
+    moved = explore(replace(config, gain=1.4))
+    back = explore(config)  # from the cached initialisation
+    initial_weights.cache_clear()
+    fresh = explore(config)  # drawn anew
+    for got, want in zip(back.results, fresh.results, strict=True):
+        np.testing.assert_array_equal(got.grad_h, want.grad_h)
+    assert moved.results[0].blocks[0].sigma_max == pytest.approx(1.4)
 
 
 def autograd_parameter_gradient(config: ExploreConfig, cell: str) -> np.ndarray:

@@ -3,6 +3,7 @@ the numbers drawn are the ones POST /api/explore returns for the same settings."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -15,6 +16,8 @@ pytestmark = pytest.mark.browser
 
 NUMBERS = {"steps", "hidden_size", "seed"}
 FLOATS = {"gain", "forget_bias", "clip_norm", "clip_value"}
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+BOUND = "RNN bound σ<sub>max</sub><sup>d</sup>"
 
 
 def wait_ready(page: Page) -> None:
@@ -38,10 +41,27 @@ def explore_body(state: dict[str, str]) -> dict:
     return body
 
 
+def phase_body(state: dict[str, str]) -> dict:
+    """The phase sweep the page must have asked for: random characters, its own gains."""
+    body = explore_body(state)
+    for name in ("gain", "clip_norm", "clip_value"):
+        del body[name]
+    return body | {"text": None, "steps": 200, "distance": int(state["distance"])}
+
+
 def drawn(page: Page, chart: str) -> list[dict]:
     return page.evaluate(
         f"""Array.from(document.querySelector('#{chart} .plot').data).map(
             t => ({{name: t.name, y: t.y ? Array.from(t.y) : null, z: t.z || null}}))"""
+    )
+
+
+def clipping_shown(page: Page) -> dict[str, list[str | None]]:
+    """The clipping table's exact values (data-value) per cell."""
+    return page.evaluate(
+        """Object.fromEntries(Array.from(document.querySelectorAll('#clipping tr[data-cell]'))
+            .map(tr => [tr.dataset.cell, Array.from(tr.querySelectorAll('td'))
+                                              .map(td => td.dataset.value ?? null)]))"""
     )
 
 
@@ -52,8 +72,9 @@ def assert_page_shows(page: Page, api: httpx.Client) -> dict:
     assert response.status_code == 200, response.text
     data = response.json()
     lines = {t["name"]: t["y"] for t in drawn(page, "gradient-chart")}
+    zero_lines = 0
     for result in data["results"]:
-        name = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[result["cell"]]
+        name = CELL_NAMES[result["cell"]]
         assert lines[name] == result["grad_h"]
         far = page.locator(f"#summary dd[data-cell='{result['cell']}']")
         shown = far.get_attribute("data-far")
@@ -61,14 +82,34 @@ def assert_page_shows(page: Page, api: httpx.Client) -> dict:
         assert shown == ("null" if expected is None else repr(expected)) or float(shown) == expected
         if expected is None:
             expect(far).to_contain_text("exactly 0")
-        row = page.locator(f"#clipping tr[data-cell='{result['cell']}'] td")
-        assert float(row.nth(1).get_attribute("data-value") or "nan") == pytest.approx(
-            result["clipping"]["norm_after"]
-        )
+        if None in result["grad_h"]:  # exact zeros are marked, where the curve has no value
+            zero_lines += 1
+            marked = lines[f"{name} exactly 0"]
+            assert [v is not None for v in marked] == [v is None for v in result["grad_h"]]
+        clip = result["clipping"]
+        row = clipping_shown(page)[result["cell"]]
+        assert float(row[1] or "nan") == pytest.approx(clip["norm_after"])
+        assert float(row[3] or "nan") == pytest.approx(clip["value_norm_after"])
         if result["bound"] is not None:
-            assert lines["RNN bound σ_max^d"] == result["bound"]
-    assert len(lines) == len(data["results"]) + ("rnn" in state["cells"].split(","))
+            assert lines[BOUND] == result["bound"]
+        if result["cell"] == "rnn":
+            factors = next(t["y"] for t in drawn(page, "jacobian-chart") if "diag" in t["name"])
+            expected_factors = [0.0 if v is None else 10**v for v in result["jacobian"]["log10"]]
+            assert factors == pytest.approx(expected_factors, rel=1e-12)
+        if result["cell"] == "lstm":
+            paths = {t["name"]: t["y"] for t in drawn(page, "cell-path-chart")}
+            assert paths["cell path max Π f"] == result["cell_path"]
+            assert paths["‖∂L/∂c<sub>t</sub>‖"] == result["grad_c"]
+    expected_lines = len(data["results"]) + ("rnn" in state["cells"].split(",")) + zero_lines
+    assert len(lines) == expected_lines
     return data
+
+
+def assert_phase_shows(page: Page, api: httpx.Client) -> list:
+    phase = api.post("/api/explore/phase", json=phase_body(url_state(page))).json()
+    z = [r["log10"] for r in phase["results"]]
+    assert drawn(page, "phase-chart")[0]["z"] == z
+    return z
 
 
 def test_controls_presets_and_url(page: Page, api: httpx.Client, console: ConsoleWatch):
@@ -76,6 +117,7 @@ def test_controls_presets_and_url(page: Page, api: httpx.Client, console: Consol
     wait_ready(page)
     first = assert_page_shows(page, api)
     assert [r["cell"] for r in first["results"]] == ["rnn", "lstm", "gru"]
+    assert_phase_shows(page, api)
 
     page.locator("#gain").fill("0.5")
     wait_ready(page)
@@ -105,17 +147,8 @@ def test_controls_presets_and_url(page: Page, api: httpx.Client, console: Consol
     wait_ready(page)
     state = url_state(page)
     assert (state["forget_bias"], state["scale"], state["steps"]) == ("5", "none", "300")
-    remembered = assert_page_shows(page, api)
-    lstm = next(r for r in remembered["results"] if r["cell"] == "lstm")
-    assert lstm["cell_path"] == next(
-        t["y"] for t in drawn(page, "cell-path-chart") if t["name"] == "cell path max Π f"
-    )
-
-    phase = api.post(
-        "/api/explore/phase",
-        json={**explore_body(state), "text": None, "steps": 200, "distance": 50},
-    ).json()
-    assert drawn(page, "phase-chart")[0]["z"] == [r["log10"] for r in phase["results"]]
+    assert_page_shows(page, api)
+    assert_phase_shows(page, api)
 
     # A shared link reproduces the view.
     shared = page.url
@@ -129,6 +162,126 @@ def test_controls_presets_and_url(page: Page, api: httpx.Client, console: Consol
     exploding = assert_page_shows(page, api)
     assert exploding["results"][0]["grad_h"][-1] > 10
     expect(page.locator("#clipping tr[data-cell='rnn']")).to_contain_text("(clipped)")
+
+
+def change_number(selector: str, value: str) -> Callable[[Page], None]:
+    return lambda page: page.locator(selector).fill(value)
+
+
+def choose(selector: str, value: str) -> Callable[[Page], None]:
+    return lambda page: page.locator(selector).select_option(value)
+
+
+@pytest.mark.parametrize(
+    ("control", "act", "field", "value", "moves"),
+    [
+        ("hidden size", choose("#hidden_size", "16"), "hidden_size", "16", "curves"),
+        ("seed", change_number("#seed", "7"), "seed", "7", "curves"),
+        ("scale", choose("#scale", "radius"), "scale", "radius", "curves"),
+        ("init", choose("#init", "orthogonal"), "init", "orthogonal", "curves"),
+        ("T", change_number("#steps", "120"), "steps", "120", "curves"),
+        ("forget bias", change_number("#forget_bias", "-2"), "forget_bias", "-2", "lstm"),
+        ("nonlinearity", choose("#nonlinearity", "relu"), "nonlinearity", "relu", "rnn"),
+        ("norm clip", change_number("#clip_norm", "100"), "clip_norm", "100", "clipping"),
+        ("element clip", change_number("#clip_value", "0.001"), "clip_value", "0.001", "clipping"),
+        ("distance k", change_number("#distance", "20"), "distance", "20", "phase"),
+    ],
+)
+def test_each_control_redraws_what_it_moves(
+    page: Page, api: httpx.Client, console: ConsoleWatch, control, act, field, value, moves
+):
+    page.goto("/gradients?steps=150&hidden_size=32&gain=0.9")
+    wait_ready(page)
+    before = assert_page_shows(page, api)
+    phase_before = assert_phase_shows(page, api)
+    clipping_before = clipping_shown(page)
+    act(page)
+    wait_ready(page)
+    assert url_state(page)[field] == value, control
+    after = assert_page_shows(page, api)
+    phase_after = assert_phase_shows(page, api)
+    grads = {r["cell"]: r["grad_h"] for r in after["results"]}
+    old = {r["cell"]: r["grad_h"] for r in before["results"]}
+    if moves == "curves":
+        assert all(grads[cell] != old[cell] for cell in grads), control
+    elif moves in ("rnn", "lstm"):  # only that cell's curve depends on this setting
+        assert [cell for cell in grads if grads[cell] != old[cell]] == [moves], control
+    elif moves == "clipping":
+        assert grads == old and clipping_shown(page) != clipping_before, control
+    elif moves == "phase":
+        assert grads == old and phase_after != phase_before, control
+
+
+def test_a_drag_ends_on_its_last_position(page: Page, api: httpx.Client, console: ConsoleWatch):
+    """No debounce, no lost input: many positions in a burst, the page settles on the last."""
+    page.goto("/gradients?steps=200")
+    wait_ready(page)
+    page.evaluate(
+        """() => {
+            const slider = document.getElementById("gain");
+            for (let k = 0; k <= 20; k++) {
+                slider.value = String(0.5 + 0.05 * k);
+                slider.dispatchEvent(new Event("input", {bubbles: true}));
+            }
+        }"""
+    )
+    wait_ready(page)
+    assert url_state(page)["gain"] == "1.5"
+    expect(page.locator("#gain-out")).to_have_text("1.50")
+    data = assert_page_shows(page, api)
+    rnn = data["results"][0]
+    assert rnn["blocks"][0]["sigma_max"] == pytest.approx(1.5)
+
+
+def test_all_presets_load(page: Page, api: httpx.Client, console: ConsoleWatch):
+    page.goto("/gradients")
+    wait_ready(page)
+    expected = {
+        "RNN forgets France": {"cells": "rnn,lstm", "input": "text", "init": "orthogonal"},
+        "LSTM remembers": {"cells": "rnn,lstm,gru", "forget_bias": "5", "steps": "300"},
+        "Identity init + ReLU": {"cells": "rnn", "init": "identity", "nonlinearity": "relu"},
+        "Exploding, then clipped": {"cells": "rnn", "gain": "1.2", "clip_value": "5"},
+    }
+    for button, settings in expected.items():
+        page.get_by_role("button", name=button).click()
+        wait_ready(page)
+        state = url_state(page)
+        assert {k: state[k] for k in settings} == settings, button
+        data = assert_page_shows(page, api)
+        assert [r["cell"] for r in data["results"]] == settings["cells"].split(",")
+
+
+def test_vanishing_far_below_float64_is_drawn_not_zero(
+    page: Page, api: httpx.Client, console: ConsoleWatch
+):
+    """RNN, sigma_max 0.5, T=1000: the curve reaches its true ~10^-308, on a log axis whose
+    ticks say so, and no point of it is a zero."""
+    page.goto("/gradients?cells=rnn&steps=1000&init=orthogonal&scale=sigma&gain=0.5")
+    wait_ready(page)
+    data = assert_page_shows(page, api)
+    grad = data["results"][0]["grad_h"]
+    assert all(v is not None for v in grad) and grad[-1] < -300
+    low = page.evaluate(
+        "document.querySelector('#gradient-chart .plot')._fullLayout.yaxis.range[0]"
+    )
+    assert low < grad[-1]
+    ticks = page.locator("#gradient-chart .ytick text").all_text_contents()
+    assert "10−300" in [t.replace("\u200b", "") for t in ticks]  # Plotly pads <sup> with ZWSP
+    far = page.locator("#summary dd[data-cell='rnn'] sup")
+    expect(far).to_have_text(f"−{abs(grad[-1]):.1f}")
+
+
+def test_exact_zeros_are_said_so(page: Page, api: httpx.Client, console: ConsoleWatch):
+    """Identity init, ReLU, gain 0.3: the RNN's gradient dies exactly; the chart marks it,
+    the summary and the phase diagram say so instead of drawing a tiny number."""
+    page.goto("/gradients?cells=rnn,lstm&init=identity&scale=sigma&gain=0.3&nonlinearity=relu")
+    wait_ready(page)
+    data = assert_page_shows(page, api)
+    assert data["results"][0]["grad_h"][-1] is None
+    expect(page.locator("#summary dd[data-cell='rnn']")).to_contain_text("exactly 0")
+    z = assert_phase_shows(page, api)
+    assert None in z[0], "the RNN row has exact zeros at small gains"
+    assert "−∞" in page.locator("#phase-chart .plot").inner_text()
 
 
 def test_a_limit_is_named_in_the_page(page: Page, console: ConsoleWatch):

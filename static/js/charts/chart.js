@@ -71,11 +71,14 @@ export class Chart {
     this.tableData = tableData;
     this.fillTableIfOpen();
     const fullLayout = { ...baseLayout(this.height), ...layout };
+    // One config object for the chart's life: Plotly.react compares it with the last one, and
+    // a new object (a new SVG button callback) counts as a change and rebuilds the figure.
+    this.plotConfig ??= this.config();
     if (this.drawn) {
-      await Plotly.react(this.plot, traces, fullLayout, this.config());
+      await Plotly.react(this.plot, traces, fullLayout, this.plotConfig);
     } else {
       this.drawn = true;
-      await Plotly.newPlot(this.plot, traces, fullLayout, this.config());
+      await Plotly.newPlot(this.plot, traces, fullLayout, this.plotConfig);
     }
   }
 

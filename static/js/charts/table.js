@@ -5,7 +5,7 @@ import { el, formatNumber } from "../dom.js";
 
 /**
  * @typedef {{columns: string[], rows: {label: string, values: (number | null)[]}[],
- *   corner?: string}} TableData
+ *   corner?: string, nullText?: string}} TableData nullText: how a null reads (default —)
  */
 
 /** Decimals shown in table cells; `data-value` keeps the full precision. */
@@ -27,7 +27,8 @@ export function fillTable(table, data) {
     const tr = el("tr");
     tr.append(el("th", { scope: "row" }, row.label));
     for (const value of row.values) {
-      const td = el("td", {}, formatNumber(value, TABLE_DECIMALS));
+      const text = value === null && data.nullText !== undefined ? data.nullText : formatNumber(value, TABLE_DECIMALS);
+      const td = el("td", {}, text);
       td.dataset.value = value === null ? "null" : String(value);
       tr.append(td);
     }

@@ -9,9 +9,17 @@ import { el, formatNumber } from "../dom.js";
 export const CELL_NAMES = { rnn: "RNN", lstm: "LSTM", gru: "GRU" };
 export const CELL_COLOURS = { rnn: CATEGORICAL[0], lstm: CATEGORICAL[1], gru: CATEGORICAL[2] };
 
-/** A dragged slider redraws at once: animating between measurements would show curves that
- * were never measured, and lag behind the hand. */
-const NO_TRANSITION = { transition: undefined };
+/**
+ * A dragged slider redraws at once: animating between measurements would show curves that
+ * were never measured, and lag behind the hand. A transition of zero duration rather than
+ * none: with a layout transition, Plotly.react moves the changed lines and axes in place;
+ * without one it rebuilds the whole figure (legend, drag boxes, margins) on every change.
+ */
+const INSTANT = { transition: { duration: 0 } };
+
+/** Tick labels are placed by us inside fixed margins: Plotly need not measure each one to
+ * hide those that would overflow the figure (its default, and a layout pass per label). */
+const AXIS = { ticklabeloverflow: "allow" };
 
 /**
  * @typedef {{gate: string, sigma_max: number, spectral_radius: number}} Block
@@ -27,33 +35,71 @@ const NO_TRANSITION = { transition: undefined };
  */
 
 /**
- * "10^k" written with a true minus sign and a superscript (Plotly reads <sup>).
- * @param {number} exponent
- * @returns {string}
+ * The lowest and highest finite value of several series (null, an exact zero, is skipped).
+ * @param {(number | null)[][]} series
+ * @returns {[number, number]}
  */
-export function powerOfTen(exponent) {
-  return `10<sup>${formatNumber(exponent, 0)}</sup>`;
+function extent(series) {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const values of series) {
+    for (const v of values) {
+      if (v === null || !Number.isFinite(v)) continue;
+      low = Math.min(low, v);
+      high = Math.max(high, v);
+    }
+  }
+  return low <= high ? [low, high] : [-1, 1];
+}
+
+/**
+ * A fixed axis range around [low, high], widened to whole multiples of `step` (with a little
+ * room, so no line runs along the frame). Every axis of these charts has its range set, and
+ * rounded: Plotly.react then moves the lines in place (see INSTANT), and redraws an axis only
+ * when a curve crosses to the next step, not on every tick of a dragged slider.
+ * @param {[number, number]} bounds
+ * @param {number} step
+ * @returns {{range: [number, number], autorange: false}}
+ */
+function roundedRange([low, high], step) {
+  return { range: [step * Math.floor(low / step - 0.05), step * Math.ceil(high / step + 0.05)], autorange: false };
+}
+
+/**
+ * An x axis over distances 0..last.
+ * @param {number} last
+ * @param {string} title
+ * @returns {object}
+ */
+function distanceAxis(last, title) {
+  return { ...AXIS, title: { text: title }, range: [0, Math.max(last, 1)], autorange: false };
 }
 
 /**
  * A y axis for log10 values: about six ticks at round exponents, labelled 10^k.
+ * Plotly places the ticks itself (every `step` from 0) and writes each as 10<sup>k</sup>, so
+ * the layout changes only when the step or the rounded range does: a new list of tick labels
+ * on every redraw would make Plotly.react rebuild the whole figure.
  * @param {(number | null)[][]} series
  * @param {string} title
- * @returns {object}
+ * @returns {{range: [number, number]} & Record<string, unknown>}
  */
 export function log10Axis(series, title) {
-  const finite = series.flat().filter((v) => v !== null && Number.isFinite(v));
-  const low = finite.length ? Math.min(...finite) : -1;
-  const high = finite.length ? Math.max(...finite) : 1;
+  const [low, high] = extent(series);
   const span = Math.max(high - low, 1);
   const step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 500].find((s) => span / s <= 6) ?? 1000;
-  const ticks = [];
-  for (let v = Math.floor(low / step) * step; v <= Math.ceil(high / step) * step; v += step) ticks.push(v);
-  return { title: { text: title }, tickvals: ticks, ticktext: ticks.map(powerOfTen), zeroline: false };
+  return {
+    ...AXIS, ...roundedRange([low, high], step), title: { text: title }, tickmode: "linear",
+    tick0: 0, dtick: step, tickformat: "d", tickprefix: "10<sup>", ticksuffix: "</sup>",
+    zeroline: false,
+  };
 }
 
+/** How an exactly zero gradient reads where its log10 is asked for. */
+const EXACT_ZERO = "−∞ (exactly 0)";
+
 /**
- * Table rows of several series over one x axis.
+ * Table rows of several series over one x axis; null, an exact zero, reads as log10 −∞.
  * @param {number[]} x
  * @param {{label: string, values: (number | null)[]}[]} series
  * @param {string} corner
@@ -64,77 +110,97 @@ function columnsTable(x, series, corner) {
     corner,
     columns: series.map((s) => s.label),
     rows: x.map((value, k) => ({ label: String(value), values: series.map((s) => s.values[k] ?? null) })),
+    nullText: EXACT_ZERO,
   };
 }
 
+/** A legend above the plot (its rows need a top margin), clear of the x axis title. */
+const LEGEND_ON_TOP = { showlegend: true, legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom" } };
+
 /**
  * The main chart: log10 ||dL/dh|| against distance, one line per cell, the RNN's bound dashed.
+ * A gradient that is exactly zero (every unit of a ReLU RNN dead; it stays zero further back)
+ * has no place on a log axis: a dotted line along the bottom marks those distances, so the
+ * curve does not just stop.
  * @param {Chart} chart
  * @param {Exploration} data
  */
 export function drawGradientChart(chart, data) {
   const distance = data.results[0].grad_h.map((_, d) => d);
+  const lows = data.results.flatMap((r) => (r.bound ? [r.grad_h, r.bound] : [r.grad_h]));
+  const yaxis = log10Axis(lows, "‖∂L/∂h<sub>t</sub>‖");
+  const bottom = (yaxis.range[0] + extent(lows)[0]) / 2; // below every measured value
   const traces = [];
   const table = [];
   for (const result of data.results) {
     const name = CELL_NAMES[result.cell];
+    const colour = CELL_COLOURS[result.cell];
     traces.push({
-      type: "scatter", mode: "lines", name, x: distance, y: result.grad_h,
-      line: { color: CELL_COLOURS[result.cell], width: 4 },
+      type: "scatter", mode: "lines", name, x: distance, y: result.grad_h, line: { color: colour, width: 4 },
       hovertemplate: `${name}, d = %{x}: 10^%{y:.2f}<extra></extra>`,
     });
     table.push({ label: `${name} log10 ‖∂L/∂h‖`, values: result.grad_h });
+    if (result.grad_h.includes(null)) {
+      traces.push({
+        type: "scatter", mode: "lines", name: `${name} exactly 0`, x: distance,
+        y: result.grad_h.map((v) => (v === null ? bottom : null)), line: { color: colour, width: 4, dash: "dot" },
+        hovertemplate: `${name}, d = %{x}: exactly 0<extra></extra>`,
+      });
+    }
     if (result.bound) {
       traces.push({
-        type: "scatter", mode: "lines", name: `${name} bound σ_max^d`, x: distance, y: result.bound,
-        line: { color: CELL_COLOURS[result.cell], width: 2, dash: "dash" },
+        type: "scatter", mode: "lines", name: `${name} bound σ<sub>max</sub><sup>d</sup>`, x: distance,
+        y: result.bound, line: { color: colour, width: 2, dash: "dash" },
         hovertemplate: `bound, d = %{x}: 10^%{y:.2f}<extra></extra>`,
       });
       table.push({ label: `${name} bound (log10)`, values: result.bound });
     }
   }
-  const series = data.results.map((r) => r.grad_h);
   return chart.render(
     traces,
     {
-      ...NO_TRANSITION,
-      showlegend: true,
-      legend: { orientation: "h", y: -0.25 },
-      xaxis: { title: { text: "distance d = T − t (steps back from the loss)" } },
-      yaxis: log10Axis(series, "‖∂L/∂h_t‖"),
-      margin: { l: 90, r: 24, t: 12, b: 110 },
+      ...INSTANT,
+      ...LEGEND_ON_TOP,
+      xaxis: distanceAxis(distance.length - 1, "distance d = T − t (steps back from the loss)"),
+      yaxis,
+      margin: { l: 90, r: 24, t: 40, b: 70 },
     },
     columnsTable(distance, table, "d"),
   );
 }
 
 /**
- * RNN: the per-step Jacobian factor against sigma_max and the spectral radius.
+ * RNN: the factor ||diag(f'(a_t)) W_hh||_2 each step back multiplies the gradient by, under
+ * sigma_max and beside the spectral radius. Drawn as the factor itself (it lies between 0 and
+ * sigma_max), so "each step keeps 93 %" can be read off the axis.
  * @param {Chart} chart
  * @param {CellResult} rnn
  */
 export function drawJacobianChart(chart, rnn) {
   const jacobian = /** @type {{distance: number[], log10: (number | null)[]}} */ (rnn.jacobian);
   const { sigma_max: sigma, spectral_radius: radius } = rnn.blocks[0];
-  const flat = (/** @type {number} */ v) => jacobian.distance.map(() => Math.log10(v));
+  const factor = jacobian.log10.map((v) => (v === null ? 0 : 10 ** v)); // null: exactly zero
+  const flat = (/** @type {number} */ v) => jacobian.distance.map(() => v);
   const traces = [
-    { type: "scatter", mode: "lines+markers", name: "‖diag(f′(a_t)) W_hh‖₂", x: jacobian.distance,
-      y: jacobian.log10, line: { color: CELL_COLOURS.rnn, width: 3 } },
-    { type: "scatter", mode: "lines", name: "σ_max(W_hh)", x: jacobian.distance, y: flat(sigma),
-      line: { color: "#444444", dash: "dash", width: 2 } },
+    { type: "scatter", mode: "lines+markers", name: "‖diag(f′(a<sub>t</sub>)) W<sub>hh</sub>‖<sub>2</sub>",
+      x: jacobian.distance, y: factor, line: { color: CELL_COLOURS.rnn, width: 3 },
+      hovertemplate: "d = %{x}: × %{y:.4f}<extra></extra>" },
+    { type: "scatter", mode: "lines", name: "σ<sub>max</sub>(W<sub>hh</sub>)", x: jacobian.distance,
+      y: flat(sigma), line: { color: "#444444", dash: "dash", width: 2 } },
     { type: "scatter", mode: "lines", name: "spectral radius ρ", x: jacobian.distance, y: flat(radius),
       line: { color: "#999999", dash: "dot", width: 2 } },
   ];
+  const [, high] = extent(traces.map((t) => t.y));
   return chart.render(
     traces,
     {
-      ...NO_TRANSITION,
-      showlegend: true, legend: { orientation: "h", y: -0.35 },
-      xaxis: { title: { text: "distance d" } },
-      yaxis: { title: { text: "log10 factor per step" }, zeroline: true },
-      margin: { l: 70, r: 24, t: 12, b: 120 },
+      ...INSTANT,
+      ...LEGEND_ON_TOP,
+      xaxis: distanceAxis(jacobian.distance.at(-1) ?? 1, "distance d"),
+      yaxis: { ...AXIS, ...roundedRange([0, high], 0.25), title: { text: "factor per step" }, zeroline: true },
+      margin: { l: 80, r: 24, t: 76, b: 70 },
     },
-    columnsTable(jacobian.distance, [{ label: "log10 ‖J_t‖₂", values: jacobian.log10 }], "d"),
+    columnsTable(jacobian.distance, [{ label: "factor ‖diag(f′(a_t)) W_hh‖₂", values: factor }], "d"),
   );
 }
 
@@ -146,49 +212,60 @@ export function drawJacobianChart(chart, rnn) {
 export function drawCellPathChart(chart, lstm) {
   const distance = lstm.grad_h.map((_, d) => d);
   const lines = [
-    { label: "‖∂L/∂h_t‖", values: lstm.grad_h, dash: "solid" },
-    { label: "‖∂L/∂c_t‖", values: lstm.grad_c ?? [], dash: "dash" },
-    { label: "cell path max Π f", values: lstm.cell_path ?? [], dash: "dot" },
+    { name: "‖∂L/∂h<sub>t</sub>‖", label: "‖∂L/∂h‖", values: lstm.grad_h, dash: "solid" },
+    { name: "‖∂L/∂c<sub>t</sub>‖", label: "‖∂L/∂c‖", values: lstm.grad_c ?? [], dash: "dash" },
+    { name: "cell path max Π f", label: "cell path max Π f", values: lstm.cell_path ?? [], dash: "dot" },
   ];
   const traces = lines.map((line, k) => ({
-    type: "scatter", mode: "lines", name: line.label, x: distance, y: line.values,
+    type: "scatter", mode: "lines", name: line.name, x: distance, y: line.values,
     line: { color: [CELL_COLOURS.lstm, "#7f3b08", "#542788"][k], width: 3, dash: line.dash },
+    hovertemplate: `d = %{x}: 10^%{y:.2f}<extra>${line.label}</extra>`,
   }));
   return chart.render(
     traces,
     {
-      ...NO_TRANSITION,
-      showlegend: true, legend: { orientation: "h", y: -0.35 },
-      xaxis: { title: { text: "distance d" } },
-      yaxis: log10Axis(lines.map((l) => l.values), "LSTM"),
-      margin: { l: 90, r: 24, t: 12, b: 120 },
+      ...INSTANT,
+      ...LEGEND_ON_TOP,
+      xaxis: distanceAxis(distance.length - 1, "distance d"),
+      yaxis: log10Axis(lines.map((l) => l.values), "log scale"),
+      margin: { l: 90, r: 24, t: 76, b: 70 },
     },
     columnsTable(distance, lines.map((l) => ({ label: `${l.label} (log10)`, values: l.values })), "d"),
   );
 }
 
 /**
- * The phase diagram: log10 gradient at distance k over gains, one row per cell.
+ * The phase diagram: log10 gradient at distance k over gains, one row per cell. A gradient
+ * that is exactly zero (every unit of a ReLU RNN dead) has log10 −∞: its cell is left blank
+ * and labelled so.
  * @param {Chart} chart
  * @param {Phase} phase
  */
 export function drawPhaseChart(chart, phase) {
   const z = phase.results.map((r) => r.log10);
-  const finite = z.flat().filter((v) => v !== null).map(Math.abs);
-  const top = Math.max(1, ...finite);
-  const label = phase.scale === "radius" ? "spectral radius ρ" : "σ_max of W_hh";
+  const [low, high] = extent(z);
+  const top = Math.max(1, Math.abs(low), Math.abs(high));
+  const text = z.map((row) => row.map((v) => (v === null ? "−∞" : formatNumber(v, 0))));
+  const hover = z.map((row) => row.map((v) => (v === null ? "exactly 0" : `10^${formatNumber(v, 1)}`)));
+  const label = phase.scale === "radius" ? "spectral radius ρ of W<sub>hh</sub>" : "σ<sub>max</sub> of W<sub>hh</sub>";
   return chart.render(
     [{
-      type: "heatmap", z, x: phase.gains.map(String), y: phase.results.map((r) => CELL_NAMES[r.cell]),
+      type: "heatmap", z, text, customdata: hover, x: phase.gains.map(String), y: phase.results.map((r) => CELL_NAMES[r.cell]),
       zmin: -top, zmax: top, colorscale: DIVERGING, xgap: 2, ygap: 2,
-      texttemplate: "%{z:.0f}", colorbar: { title: { text: "log10" }, thickness: 14 },
-      hovertemplate: "%{y}, gain %{x}: 10^%{z:.1f}<extra></extra>",
+      texttemplate: "%{text}", colorbar: { title: { text: "log10" }, thickness: 14 },
+      hovertemplate: "%{y}, gain %{x}: %{customdata}<extra></extra>",
     }],
-    { ...NO_TRANSITION, xaxis: { title: { text: label }, type: "category" }, margin: { l: 80, r: 24, t: 12, b: 70 } },
+    {
+      ...INSTANT,
+      xaxis: { title: { text: label }, type: "category", fixedrange: true },
+      yaxis: { type: "category", fixedrange: true },
+      margin: { l: 80, r: 24, t: 12, b: 70 },
+    },
     {
       corner: "cell \\ gain",
       columns: phase.gains.map(String),
       rows: phase.results.map((r) => ({ label: CELL_NAMES[r.cell], values: r.log10 })),
+      nullText: EXACT_ZERO,
     },
   );
 }
@@ -201,7 +278,10 @@ export function drawPhaseChart(chart, phase) {
 export function fillBlocks(table, results) {
   const caption = table.querySelector("caption");
   const head = el("tr");
-  for (const title of ["cell", "block", "σ_max", "spectral radius ρ"]) head.append(el("th", { scope: "col" }, title));
+  const sigma = el("th", { scope: "col" }, "σ");
+  sigma.append(el("sub", {}, "max"));
+  head.append(el("th", { scope: "col" }, "cell"), el("th", { scope: "col" }, "block"), sigma,
+    el("th", { scope: "col" }, "spectral radius ρ"));
   const rows = results.flatMap((r) =>
     r.blocks.map((b) => {
       const tr = el("tr");
@@ -220,21 +300,41 @@ export function fillBlocks(table, results) {
 }
 
 /**
+ * A positive number given as log10 (null: exactly zero), written plainly when it is of a size
+ * people read at a glance, else as a power of ten.
+ * @param {number | null} log10
+ * @returns {(string | HTMLElement)[]}
+ */
+function magnitude(log10) {
+  if (log10 === null) return ["0"];
+  if (log10 >= -3 && log10 < 5) return [Number(10 ** log10).toPrecision(4)];
+  return ["10", el("sup", {}, formatNumber(log10, 1))];
+}
+
+/**
  * The clipping table: the raw update and what each kind of clipping made of it.
  * @param {HTMLTableElement} table
  * @param {CellResult[]} results
  */
 export function fillClipping(table, results) {
-  const columns = ["cell", "‖g‖", "norm clipping → ‖g‖", "direction kept (cos)",
-    "element-wise → ‖g‖", "direction kept (cos)", "entries clipped"];
-  const head = el("tr");
-  for (const title of columns) head.append(el("th", { scope: "col" }, title));
+  const { threshold, value } = results[0].clipping;
+  const th = (/** @type {string} */ text, /** @type {Record<string, string>} */ attrs = {}) =>
+    el("th", { scope: "col", ...attrs }, text);
+  const groups = el("tr");
+  groups.append(
+    th("cell", { rowspan: "2" }),
+    th("‖g‖ before", { rowspan: "2" }),
+    th(`norm clipping to ${threshold}`, { colspan: "2", scope: "colgroup" }),
+    th(`element-wise clipping to ±${value}`, { colspan: "3", scope: "colgroup" }),
+  );
+  const columns = el("tr");
+  for (const title of ["‖g‖ after", "direction kept (cos)", "‖g‖ after", "direction kept (cos)",
+    "entries clipped"]) columns.append(th(title));
   const rows = results.map((r) => {
     const c = r.clipping;
     const tr = el("tr", { "data-cell": r.cell });
     const raw = el("td", { "data-value": String(c.log10_norm) });
-    if (c.log10_norm === null) raw.append("0");
-    else raw.append("10", el("sup", {}, formatNumber(c.log10_norm, 2)));
+    raw.append(...magnitude(c.log10_norm));
     tr.append(
       el("th", { scope: "row" }, CELL_NAMES[r.cell]),
       raw,
@@ -247,7 +347,7 @@ export function fillClipping(table, results) {
     return tr;
   });
   const thead = el("thead");
-  thead.append(head);
+  thead.append(groups, columns);
   const tbody = el("tbody");
   tbody.append(...rows);
   table.replaceChildren(thead, tbody);
@@ -261,26 +361,26 @@ export function createCharts({ main, why, phase }) {
   return {
     gradient: new Chart(main, {
       id: "gradient-chart",
-      title: "‖∂L/∂h_t‖ against distance from the loss",
-      description: "log scale; dashed: the RNN's bound σ_max^d; a curve never drops to zero unless the gradient is exactly zero",
+      title: "Gradient norm ‖∂L/∂h‖ against distance from the loss",
+      description: "log scale; dashed: the RNN's bound σmax^d (Pascanu et al. 2013); a curve never drops to zero unless the gradient is exactly zero",
       height: 460,
     }),
     jacobian: new Chart(why, {
       id: "jacobian-chart",
-      title: "RNN: the factor each step multiplies by",
-      description: "log10 ‖diag(f′(a_t)) W_hh‖₂ at each step, under σ_max",
-      height: 340,
+      title: "RNN: the factor each step back multiplies by",
+      description: "the spectral norm of one step's Jacobian, ‖diag(f′(a)) Whh‖₂; it never exceeds σmax of Whh",
+      height: 360,
     }),
     cellPath: new Chart(why, {
       id: "cell-path-chart",
       title: "LSTM: cell path against hidden path",
-      description: "the product of forget gates carries the gradient when h's path fades",
-      height: 340,
+      description: "the product of forget gates Π f carries the gradient when h's path fades; the forget bias moves it",
+      height: 360,
     }),
     phase: new Chart(phase, {
       id: "phase-chart",
       title: "log10 ‖∂L/∂h‖ at distance k, swept over the gain",
-      description: "orange: vanishing, purple: exploding; the boundary sits near 1",
+      description: "orange: vanishing, purple: exploding, −∞: exactly zero. With an orthogonal or identity Whh the boundary sits near 1; PyTorch's default matrix has most singular values far below its largest, so it vanishes even there",
       height: 300,
     }),
   };

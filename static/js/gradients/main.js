@@ -1,12 +1,15 @@
 /**
- * The /gradients page: every control lives in the URL; any change re-measures (one request at
- * a time, always ending on the latest state) and redraws with Plotly.react.
- * Test hook: `body[data-ready]` is "true" once the last change is drawn, `body[data-error]`
- * is "true" while an error is shown.
+ * The /gradients page: every control lives in the URL; any change re-measures and redraws with
+ * Plotly.react, live while a slider is dragged (`live.js`: always ending on the latest state).
+ * The exploration and the phase diagram are two live views: the sweep, slower, only runs when
+ * its own settings change, and never holds the other charts back.
+ * Test hook: `body[data-ready]` is "true" once the last change is drawn everywhere,
+ * `body[data-error]` is "true" while an error is shown.
  */
 import { ApiError } from "../api.js";
-import { formatNumber } from "../dom.js";
+import { el, formatNumber } from "../dom.js";
 import { UrlState } from "../state.js";
+import { LiveView } from "./live.js";
 import {
   CELL_NAMES, createCharts, drawCellPathChart, drawGradientChart, drawJacobianChart, drawPhaseChart,
   fillBlocks, fillClipping,
@@ -45,10 +48,7 @@ const body = document.body;
 const state = new UrlState(SCHEMA);
 const form = /** @type {HTMLFormElement} */ (byId("controls"));
 const charts = createCharts({ main: byId("main-chart"), why: byId("why-charts"), phase: byId("phase-chart") });
-/** A measurement is running; `pending`: the state changed meanwhile, measure again after. */
-let running = false;
-let pending = false;
-/** The settings the phase diagram on screen was measured for (the gain does not move it). */
+/** The settings the phase diagram was last measured for. */
 let phaseKey = "";
 
 /** Show an error as text and dim the stale views. @param {string | null} message */
@@ -134,26 +134,16 @@ async function postJson(url, payload) {
  * @param {import("./charts.js").Exploration} data
  */
 function summarise(data) {
-  const list = byId("summary");
   const items = data.results.flatMap((r) => {
-    const far = r.grad_h.at(-1);
-    const term = document.createElement("dt");
-    term.textContent = CELL_NAMES[r.cell];
-    const detail = document.createElement("dd");
-    detail.dataset.cell = r.cell;
-    detail.dataset.far = String(far);
-    const exponent = far === null || far === undefined ? null : far;
+    const far = r.grad_h.at(-1) ?? null;
+    const detail = el("dd", { "data-cell": r.cell, "data-far": String(far) });
     detail.append(`‖∂L/∂h‖ ${data.steps - 1} steps back: `);
-    if (exponent === null) detail.append("exactly 0");
-    else {
-      const sup = document.createElement("sup");
-      sup.textContent = formatNumber(exponent, 1);
-      detail.append("10", sup);
-    }
-    detail.append(` · σ_max of W_hh ${formatNumber(r.blocks[0].sigma_max, 3)}`);
-    return [term, detail];
+    if (far === null) detail.append("exactly 0");
+    else detail.append("10", el("sup", {}, formatNumber(far, 1)));
+    detail.append(" · σ", el("sub", {}, "max"), " of W", el("sub", {}, "hh"), ` ${formatNumber(r.blocks[0].sigma_max, 3)}`);
+    return [el("dt", {}, CELL_NAMES[r.cell]), detail];
   });
-  list.replaceChildren(...items);
+  byId("summary").replaceChildren(...items);
 }
 
 /** The phase request: the sweep sets the gain itself, and reads random characters. */
@@ -162,55 +152,96 @@ function phaseRequest() {
   return { ...rest, text: null, steps: 200, distance: Number(state.values.distance) };
 }
 
-/** Measure and redraw everything for the current state; false if nothing could be drawn. */
-async function refresh() {
+/** @typedef {{data: import("./charts.js").Exploration} | {error: string}} Measurement */
+
+/**
+ * Measure the exploration of the current state.
+ * @returns {Promise<Measurement>}
+ */
+async function measure() {
   const payload = request();
-  if (payload.cells.length === 0) {
-    setError("cells: choose at least one of RNN, LSTM, GRU");
-    return;
-  }
-  byId("status").textContent = "measuring…";
-  const nextPhase = phaseRequest();
-  const key = JSON.stringify(nextPhase);
+  if (payload.cells.length === 0) return { error: "cells: choose at least one of RNN, LSTM, GRU" };
   try {
-    const [data, newPhase] = await Promise.all([
-      postJson("/api/explore", payload),
-      key === phaseKey ? null : postJson("/api/explore/phase", nextPhase),
-    ]);
-    if (newPhase) phaseKey = key;
-    setError(null);
-    await draw(data, newPhase);
-    byId("status").textContent = `T = ${data.steps} steps, input “${data.text.slice(0, 60)}${data.text.length > 60 ? "…" : ""}”`;
+    return { data: await postJson("/api/explore", payload) };
   } catch (error) {
-    setError(/** @type {Error} */ (error).message);
-    byId("status").textContent = "";
+    return { error: /** @type {Error} */ (error).message };
   }
 }
 
 /**
- * Measure now, or right after the running measurement if one is under way: a dragged slider
- * always ends on its last position, and the server never works on positions already left.
+ * Draw one exploration, or its error over the dimmed views.
+ * @param {Measurement} measurement
  */
-async function schedule() {
-  body.dataset.ready = "false";
-  if (running) {
-    pending = true;
+async function show(measurement) {
+  if ("error" in measurement) {
+    setError(measurement.error);
+    byId("status").textContent = "";
     return;
   }
-  running = true;
-  do {
-    pending = false;
-    await refresh();
-  } while (pending);
-  running = false;
-  body.dataset.ready = "true";
+  const { data } = measurement;
+  setError(null);
+  await draw(data);
+  const input = `${data.text.slice(0, 60)}${data.text.length > 60 ? "…" : ""}`;
+  byId("status").textContent = `T = ${data.steps} steps, input “${input}”`;
+}
+
+/** @typedef {{phase: import("./charts.js").Phase} | {error: string}} PhaseMeasurement */
+
+/**
+ * Measure the phase sweep if its settings changed (the gain, the clipping and the text do not
+ * move it, so a dragged gain slider never waits for it); null if they did not.
+ * @returns {Promise<PhaseMeasurement | null>}
+ */
+async function measurePhase() {
+  const payload = phaseRequest();
+  const key = JSON.stringify(payload);
+  if (key === phaseKey || payload.cells.length === 0) return null;
+  phaseKey = key;
+  try {
+    return { phase: await postJson("/api/explore/phase", payload) };
+  } catch (error) {
+    phaseKey = ""; // measure again at the next change, whatever it is
+    return { error: /** @type {Error} */ (error).message };
+  }
+}
+
+/** @param {PhaseMeasurement} measurement */
+async function showPhase(measurement) {
+  const box = byId("phase-error");
+  box.hidden = !("error" in measurement);
+  box.textContent = "error" in measurement ? measurement.error : "";
+  charts.phase.figure.classList.toggle("stale", "error" in measurement);
+  if ("phase" in measurement) await drawPhaseChart(charts.phase, measurement.phase);
+}
+
+/** Views still measuring or drawing; the page is ready when none is. */
+const busyViews = new Set();
+
+/** @param {string} name @returns {(busy: boolean) => void} */
+function busyFlag(name) {
+  return (busy) => {
+    if (busy) busyViews.add(name);
+    else busyViews.delete(name);
+    body.dataset.ready = String(busyViews.size === 0);
+    if (busy && name === "gradients") byId("status").textContent = "measuring…";
+  };
+}
+
+/** The main views and the phase diagram measure and draw independently, each always live. */
+const views = [
+  new LiveView("gradients", measure, show, busyFlag("gradients")),
+  new LiveView("phase", measurePhase, showPhase, busyFlag("phase")),
+];
+
+/** The state changed: bring every view up to it. */
+function changed() {
+  for (const view of views) view.changed();
 }
 
 /**
  * @param {import("./charts.js").Exploration} data
- * @param {import("./charts.js").Phase | null} newPhase null when the phase diagram is unchanged
  */
-async function draw(data, newPhase) {
+async function draw(data) {
   const rnn = data.results.find((r) => r.cell === "rnn");
   const lstm = data.results.find((r) => r.cell === "lstm");
   charts.jacobian.figure.hidden = !rnn;
@@ -222,28 +253,27 @@ async function draw(data, newPhase) {
     drawGradientChart(charts.gradient, data),
     rnn ? drawJacobianChart(charts.jacobian, rnn) : null,
     lstm ? drawCellPathChart(charts.cellPath, lstm) : null,
-    newPhase ? drawPhaseChart(charts.phase, newPhase) : null,
   ]);
 }
 
 form.addEventListener("input", () => {
   readControls();
   showState();
-  schedule();
+  changed();
 });
 byId("distance").addEventListener("input", () => {
   readControls();
-  schedule();
+  changed();
 });
 for (const button of document.querySelectorAll("[data-preset]")) {
   button.addEventListener("click", () => {
     const name = /** @type {keyof typeof PRESETS} */ (/** @type {HTMLElement} */ (button).dataset.preset);
     state.update(PRESETS[name]);
     showState();
-    schedule();
+    changed();
   });
 }
 
 state.update({}); // the full state in the URL from the start, so the link can be shared
 showState();
-schedule();
+changed();
