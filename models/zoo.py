@@ -26,6 +26,8 @@ class ZooModel:
     spec: ModelSpec
     net: Network
     training: dict[str, Any]  # how the build script trained it, with its final loss
+    corpus: str  # short name of the training text: "hello", "zen", "stdlib", "brackets"
+    sample: str  # an excerpt of the corpus (~200 characters), a good text to trace
 
     @property
     def final_loss(self) -> float:
@@ -54,6 +56,9 @@ def load_model(config_path: Path) -> ZooModel:
         spec=spec,
         net=Network(spec, tensors),
         training=config["training"],
+        # The hello checkpoints predate these two keys: their whole corpus is the word itself.
+        corpus=config.get("corpus", "hello"),
+        sample=config["sample"] if "sample" in config else config["training"]["text"],
     )
 
 

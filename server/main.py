@@ -12,7 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from models.zoo import load_zoo
 from server.errors import install_error_handlers
 from server.limits import BodySizeLimit
-from server.routes import explore, health, models, pages, trace, vendor
+from server.routes import explore, generate, health, imports, models, pages, trace, train, vendor
 from server.security import SecurityHeaders
 from server.settings import get_settings
 from server.tracing import BuiltinTraces
@@ -37,7 +37,8 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # /docs is served by pages.py with Swagger UI from a local package
     )
-    for module in (health, models, trace, explore, vendor, pages):  # pages last: catch-all /{page}
+    routers = (health, imports, models, trace, generate, explore, train, vendor, pages)
+    for module in routers:  # pages last: catch-all /{page}
         app.include_router(module.router)
     vendor.mount_static(app, STATIC_DIR)
     install_error_handlers(app)

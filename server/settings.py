@@ -24,6 +24,35 @@ class Settings(BaseSettings):
     trace_cache_entries: int = Field(256, ge=0, description="built-in traces kept in memory")
     max_explore_steps: int = Field(1000, ge=2, description="sequence length in the explorer")
     max_explore_hidden: int = Field(128, ge=1, description="hidden units in the explorer")
+    max_analysis_chars: int = Field(
+        500, ge=1, description="characters of a trace with analysis (connectivity is T^2 work)"
+    )
+    max_generate_length: int = Field(1000, ge=1, description="characters generated at once")
+    max_prompt_chars: int = Field(1000, ge=1, description="characters of a generation prompt")
+    max_import_bytes: int = Field(
+        8 * 2**20, ge=1024, description="size of an imported state_dict or safetensors file"
+    )
+    max_train_steps: int = Field(5000, ge=1, description="optimizer updates of one training run")
+    max_train_length: int = Field(
+        200, ge=2, description="steps T one training sequence may have (a task's delay/length)"
+    )
+    max_train_hidden: int = Field(128, ge=1, description="hidden units of a model in training")
+    max_train_batch: int = Field(256, ge=1, description="sequences per training update")
+    max_train_seconds: float = Field(180, gt=0, description="wall time of one training run")
+    max_train_measurements: int = Field(
+        1001, ge=2, description="evals and probe curves of one run (steps / probe_every + 1)"
+    )
+    max_train_snapshots: int = Field(
+        101, ge=2, description="weight snapshots of one run (steps / snapshot_every + 1)"
+    )
+    max_training_runs: int = Field(
+        2, ge=1, description="training runs and comparisons streaming at once, per worker"
+    )
+    max_compare_runs: int = Field(60, ge=1, description="training runs of one comparison")
+    max_compare_seconds: float = Field(300, gt=0, description="wall time of one comparison")
+    train_threads: int = Field(
+        1, ge=1, description="torch threads per training run (tiny models run fastest on one)"
+    )
     max_running_jobs: int = Field(
         2, ge=1, description="model computations running at once, per endpoint and worker"
     )

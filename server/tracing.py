@@ -9,16 +9,17 @@ from typing import Any
 import numpy as np
 from fastapi import HTTPException
 
+from models.analysis import Analysis, analyse
 from models.network import Network
 from models.spec import Limits, SpecError, make_spec
 from models.trace import LossMode, Trace, trace
 from models.zoo import ZooModel
 from server.encoding import json_bytes, strong_etag
-from server.errors import spec_error_at
+from server.errors import InputError, spec_error_at
 from server.schemas import InlineModel
 from server.settings import Settings
 
-TraceKey = tuple[str, str, LossMode, bool]  # model id, text, loss, projections
+TraceKey = tuple[str, str, LossMode, bool, bool]  # model id, text, loss, projections, analysis
 
 
 def unknown_model(model_id: str, zoo: dict[str, ZooModel]) -> HTTPException:
@@ -50,15 +51,24 @@ def trace_payload(
     text: str,
     loss: LossMode,
     projections: bool,
-    limits: Limits,
+    analysis: bool,
+    settings: Settings,
     where: str,
 ) -> dict[str, Any]:
     """The trace response (schemas.TraceResponse) as plain data and NumPy arrays.
 
     `where` is "query" or "body": errors name the field as [where, "text"], [where, "model"].
     """
+    limits = settings.limits()
+    if analysis and len(text) > settings.max_analysis_chars:
+        raise InputError(
+            [where, "text"],
+            f"text has {len(text)} characters; with analysis the limit is "
+            f"{settings.max_analysis_chars}",
+        )
     try:
         result = trace(net, text, loss, limits, projections)
+        extra = analysis_payload(analyse(net, text, limits)) if analysis else None
     except SpecError as error:
         raise spec_error_at([where], error) from error
     spec = net.spec
@@ -84,6 +94,20 @@ def trace_payload(
         "total_loss": total_loss(result),
         "grads": [{"h": layer.grad_h, "c": layer.grad_c} for layer in result.layers],
         "grads_input": result.grad_input,
+        "analysis": extra,
+    }
+
+
+def analysis_payload(result: Analysis) -> dict[str, Any]:
+    """schemas.AnalysisOut as plain data and NumPy arrays (-inf and NaN encode as null)."""
+    return {
+        "connectivity": {"logit": result.logit, "log10": result.connectivity},
+        "saturation": [
+            {name: {"left": gate.left, "right": gate.right} for name, gate in layer.items()}
+            for layer in result.saturation
+        ],
+        "features": result.features,
+        "correlations": [{"h": layer.h, "c": layer.c} for layer in result.correlations],
     }
 
 
@@ -117,10 +141,12 @@ class BuiltinTraces:
             return hit
 
     def compute(self, key: TraceKey) -> tuple[bytes, str]:
-        model_id, text, loss, projections = key
-        limits = self.settings.limits()
-        name, net = resolve_model(model_id, self.zoo, limits, "query")
-        body = json_bytes(trace_payload(name, net, text, loss, projections, limits, "query"))
+        model_id, text, loss, projections, analysis = key
+        name, net = resolve_model(model_id, self.zoo, self.settings.limits(), "query")
+        payload = trace_payload(
+            name, net, text, loss, projections, analysis, self.settings, "query"
+        )
+        body = json_bytes(payload)
         result = body, strong_etag(body)
         with self.lock:
             self.entries[key] = result

@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 
+from models.analysis import analyse
 from models.trace import trace
 from models.zoo import load_zoo
 from server.schemas import ModelDetail, ModelList, TraceResponse
@@ -52,10 +53,36 @@ def test_health(client):
     }
 
 
+BUILTIN_IDS = [
+    "brackets-gru",
+    "brackets-lstm",
+    "code-gru",
+    "code-lstm",
+    "code-rnn",
+    "hello-gru",
+    "hello-lstm",
+    "hello-rnn",
+    "zen-lstm",
+]
+
+
 def test_model_list_names_each_builtin(client):
     body = ModelList.model_validate(strict_json(client.get("/api/models")))
-    assert [m.id for m in body.models] == ["hello-gru", "hello-lstm", "hello-rnn"]
+    assert [m.id for m in body.models] == BUILTIN_IDS
     assert all(m.final_loss > 0 for m in body.models)
+    corpora = {m.id: m.corpus for m in body.models}
+    assert corpora["zen-lstm"] == "zen" and corpora["code-rnn"] == "stdlib"
+    assert corpora["brackets-gru"] == "brackets" and corpora["hello-lstm"] == "hello"
+    for model in body.models:
+        assert 0 < len(model.sample) <= 200 and set(model.sample) <= set(model.vocab)
+        if model.corpus != "hello":
+            assert model.training["corpus"] == model.corpus and model.training["sha256"]
+
+
+def test_each_builtin_traces_its_sample(client):
+    for model in strict_json(client.get("/api/models"))["models"]:
+        params = {"model": model["id"], "text": model["sample"]}
+        assert client.get("/api/trace", params=params).status_code == 200, model["id"]
 
 
 def test_model_detail_has_pytorch_weights(client):
@@ -90,6 +117,61 @@ def test_get_trace_returns_exactly_the_engine_values(client, projections):
     assert body["grads"][0]["c"] is None and body["layers"][0]["c"] is None
     assert body["total_loss"] == pytest.approx(expected.loss[-2])
     assert (body["layers"][0]["input_proj"] is not None) == projections
+
+
+def test_trace_analysis_is_exactly_the_engine_analysis(client):
+    text = '("a(b", [x])\n'
+    params = {"model": "brackets-lstm", "text": text, "analysis": True}
+    response = client.get("/api/trace", params=params)
+    body = strict_json(response)
+    TraceResponse.model_validate(body)
+    expected = analyse(load_zoo()["brackets-lstm"].net, text)
+    analysis = body["analysis"]
+    assert analysis["connectivity"]["logit"] == expected.logit
+    rows = analysis["connectivity"]["log10"]
+    assert [len(row) for row in rows] == list(range(1, len(text) + 1))
+    for got, want in zip(rows, expected.connectivity, strict=True):
+        assert np.array_equal(got, want)  # bit-exact; this model has no exact zeros
+    assert set(analysis["saturation"][0]) == {"i", "f", "o"}
+    gate = expected.saturation[0]["f"]
+    assert analysis["saturation"][0]["f"] == {"left": list(gate.left), "right": list(gate.right)}
+    assert analysis["features"]["in_quotes"] == list(expected.features["in_quotes"])
+    assert analysis["features"]["bracket_depth"][:4] == [1, 1, 1, 1]  # '(' in the string is text
+    for feature, values in expected.correlations[0].h.items():
+        assert np.array_equal(analysis["correlations"][0]["h"][feature], values)
+    assert analysis["correlations"][0]["c"] is not None
+
+    plain = client.get("/api/trace", params={**params, "analysis": False})
+    assert strict_json(plain)["analysis"] is None
+    assert plain.headers["etag"] != response.headers["etag"]
+    posted = strict_json(client.post("/api/trace", json={**params, "analysis": True}))
+    assert posted == body
+
+
+def test_analysis_nulls_are_documented_cases(client):
+    body = strict_json(
+        client.post("/api/trace", json={"model": "hello-rnn", "text": "hello", "analysis": True})
+    )
+    analysis = body["analysis"]
+    assert analysis["saturation"] == [{}]  # a vanilla RNN has no sigmoid gates
+    assert analysis["correlations"][0]["c"] is None
+    assert analysis["correlations"][0]["h"]["in_quotes"] == [None, None, None]  # constant
+    assert analysis["connectivity"]["logit"][:4] == list("ello")
+
+
+def test_analysis_has_its_own_text_limit(client):
+    limit = get_settings().max_analysis_chars
+    text = "hello" * (limit // 5 + 1)
+    for response in (
+        client.get("/api/trace", params={"model": "hello-rnn", "text": text, "analysis": True}),
+        client.post("/api/trace", json={"model": "hello-rnn", "text": text, "analysis": True}),
+    ):
+        assert response.status_code == 422
+        assert f"{len(text)} characters; with analysis the limit is {limit}" in error_message(
+            response
+        )
+    ok = client.post("/api/trace", json={"model": "hello-rnn", "text": text})
+    assert ok.status_code == 200
 
 
 def test_post_trace_with_builtin_id_equals_get(client):

@@ -6,6 +6,7 @@ catalogue it is still healthy and has written nothing to disk.
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 from collections.abc import Iterator
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import torch
 
 from tests.server_process import Server, running_server
 
 BODY_LIMIT = 256 * 1024
+IMPORT_LIMIT = 64 * 1024
 
 # A valid body per JSON endpoint and its required fields; the catalogue breaks one at a time.
 JSON_ENDPOINTS: dict[str, tuple[dict, set[str]]] = {
@@ -24,6 +27,19 @@ JSON_ENDPOINTS: dict[str, tuple[dict, set[str]]] = {
     "/api/explore": ({"cells": ["rnn", "gru"], "steps": 20, "hidden_size": 8, "gain": 1.0}, set()),
     "/api/explore/phase": (
         {"cells": ["lstm"], "hidden_size": 4, "gains": [0.5], "distance": 5},
+        set(),
+    ),
+    "/api/generate": (
+        {"model": "hello-rnn", "prompt": "he", "length": 5, "temperature": 1.0, "seed": 0},
+        {"model", "prompt"},
+    ),
+    "/api/train": ({"task": "corpus", "corpus": "zen", "steps": 2, "hidden_size": 4}, set()),
+    "/api/train/compare": (
+        {"cells": ["rnn"], "delays": [2], "seeds": 1, "steps": 3, "hidden_size": 4},
+        set(),
+    ),
+    "/api/train/compare/estimate": (
+        {"cells": ["rnn"], "delays": [2], "seeds": 1, "steps": 3, "hidden_size": 4},
         set(),
     ),
 }
@@ -84,7 +100,11 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def server(folders: tuple[Path, Path]) -> Iterator[Server]:
     workdir, tmpdir = folders
-    env = {"UNROLLED_MAX_BODY_BYTES": str(BODY_LIMIT), "TMPDIR": str(tmpdir)}
+    env = {
+        "UNROLLED_MAX_BODY_BYTES": str(BODY_LIMIT),
+        "UNROLLED_MAX_IMPORT_BYTES": str(IMPORT_LIMIT),
+        "TMPDIR": str(tmpdir),
+    }
     with running_server(env=env, cwd=workdir) as running:
         yield running
 
@@ -178,6 +198,62 @@ def test_wrong_methods_get_405_listing_the_allowed_ones(http: httpx.Client):
     assert response.status_code == 405
     assert set(response.headers["allow"].split(", ")) >= {"GET", "POST"}
     assert "DELETE is not allowed on /api/trace" in response.json()["detail"][0]["msg"]
+
+
+class WritesAFile:
+    """A pickle whose loading would write `pwned` into the server's working folder."""
+
+    def __reduce__(self):
+        return (exec, ("open('pwned', 'w').write('ran')",))
+
+
+def torch_saved(value: object) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    return buffer.getvalue()
+
+
+IMPORT_FILES: dict[str, bytes] = {
+    "a pickle that would write a file": torch_saved({"weight_hh_l0": WritesAFile()}),
+    "a raw pickle that would write a file": pickle.dumps({"weight_hh_l0": WritesAFile()}),
+    "empty": b"",
+    "garbage": bytes(range(256)) * 8,
+    "JSON": b'{"weight_hh_l0": [[1.0]]}',
+    "a safetensors header only": b"\x10\x00\x00\x00\x00\x00\x00\x00{}",
+    "a tensor": torch_saved(torch.zeros(3)),
+    "NaN weights": torch_saved(
+        {
+            "weight_ih_l0": torch.zeros(1, 2),
+            "weight_hh_l0": torch.full((1, 1), float("nan")),
+            "readout.weight": torch.zeros(2, 1),
+        }
+    ),
+    "over the import limit": b"\x00" * (IMPORT_LIMIT + 1),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(IMPORT_FILES))
+@pytest.mark.parametrize("vocab", ["ab", "", "<script>alert(1)</script>", '["a", 1]'])
+def test_bad_import_files_get_a_clear_4xx(http: httpx.Client, kind: str, vocab: str):
+    response = http.post(
+        "/api/models/import",
+        files={"file": ("model.pt", IMPORT_FILES[kind])},
+        data={"vocab": vocab},
+    )
+    assert_clear_4xx(response)
+    if kind == "over the import limit":
+        assert response.status_code == 413
+        assert f"the limit is {IMPORT_LIMIT}" in response.json()["detail"][0]["msg"]
+
+
+def test_an_import_over_the_body_limit_is_413(http: httpx.Client):
+    response = http.post(
+        "/api/models/import",
+        files={"file": ("model.pt", b"\x00" * (BODY_LIMIT + 1))},
+        data={"vocab": "ab"},
+    )
+    assert response.status_code == 413
+    assert f"the limit is {BODY_LIMIT}" in response.json()["detail"][0]["msg"]
 
 
 def test_the_server_is_healthy_after_the_catalogue(server: Server):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from models.zoo import ZooModel
 from server.deps import SettingsDep, ZooDep
@@ -15,6 +16,22 @@ from server.tracing import unknown_model
 router = APIRouter(prefix="/api/models", tags=["models"])
 
 
+class ModelIdConvertor(Convertor[str]):
+    """A model id is any path segment but `import`: `/api/models/import` is the import
+    endpoint's alone (POST), so a GET there is a 405, not an unknown model."""
+
+    regex = r"(?!import$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("model_id", ModelIdConvertor())
+
+
 def summary(model: ZooModel) -> dict[str, Any]:
     return {
         "id": model.id,
@@ -23,6 +40,8 @@ def summary(model: ZooModel) -> dict[str, Any]:
         **model.spec.to_config(),
         "final_loss": model.final_loss,
         "training": model.training,
+        "corpus": model.corpus,
+        "sample": model.sample,
     }
 
 
@@ -33,7 +52,9 @@ def list_models(request: Request, zoo: ZooDep, settings: SettingsDep) -> Respons
     return cacheable_json(request, body, settings.cache_max_age)
 
 
-@router.get("/{model_id}", response_model=ModelDetail, responses={404: {"description": "no id"}})
+@router.get(
+    "/{model_id:model_id}", response_model=ModelDetail, responses={404: {"description": "no id"}}
+)
 def get_model(model_id: str, request: Request, zoo: ZooDep, settings: SettingsDep) -> Response:
     """One built-in model: its config and its weights (PyTorch names and layout)."""
     if model_id not in zoo:

@@ -33,9 +33,12 @@ async def get_trace(
     projections: Annotated[
         bool, Query(description="include W_ih x_t + b_ih and W_hh h_{t-1} + b_hh")
     ] = False,
+    analysis: Annotated[
+        bool, Query(description="include connectivity, saturation, features, correlations")
+    ] = False,
 ) -> Response:
     """Trace a built-in model over `text` (cached; strong ETag)."""
-    key = (model, text, loss, projections)
+    key = (model, text, loss, projections, analysis)
     hit = traces.cached(key)
     if hit is None:
         hit = await work_gate(request, "trace").run(traces.compute, key)
@@ -48,15 +51,11 @@ async def post_trace(
     http: Request, request: TraceRequest, zoo: ZooDep, settings: SettingsDep
 ) -> Response:
     """Trace a built-in or inline model over `text`."""
-    limits = settings.limits()
 
     def compute() -> bytes:
-        name, net = resolve_model(request.model, zoo, limits, "body")
-        return json_bytes(
-            trace_payload(
-                name, net, request.text, request.loss, request.projections, limits, "body"
-            )
-        )
+        name, net = resolve_model(request.model, zoo, settings.limits(), "body")
+        options = request.loss, request.projections, request.analysis
+        return json_bytes(trace_payload(name, net, request.text, *options, settings, "body"))
 
     body = await work_gate(http, "trace").run(compute)
     return Response(body, media_type="application/json")

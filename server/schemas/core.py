@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from server.schemas.analysis import AnalysisOut
+
 Matrix = list[list[float]]
 LogNorms = list[float | None]
 
@@ -71,7 +73,21 @@ class ModelSummary(ModelConfig):
     title: str = Field(description="short human-readable name")
     description: str = Field(description="what the model is and what it was trained on")
     final_loss: float = Field(description="mean cross-entropy at the end of training")
-    training: dict[str, Any] = Field(description="how the build script trained it")
+    training: dict[str, Any] = Field(
+        description=(
+            "how the build script trained it: the corpus (name, source, characters, sha256), "
+            "steps, learning rate, seed, ... and final_loss"
+        )
+    )
+    corpus: str = Field(
+        description="short name of the text it was trained on: 'hello', 'zen', 'stdlib', ..."
+    )
+    sample: str = Field(
+        description=(
+            "an excerpt of its corpus (at most ~200 characters, all in its vocabulary): a good "
+            "default text to trace"
+        )
+    )
 
 
 class ModelList(BaseModel):
@@ -93,6 +109,13 @@ class TraceRequest(BaseModel):
     )
     projections: bool = Field(
         False, description="also return W_ih x_t + b_ih and W_hh h_{t-1} + b_hh per layer"
+    )
+    analysis: bool = Field(
+        False,
+        description=(
+            "also return `analysis`: connectivity, gate saturation, text features and "
+            "unit-feature correlations (the text limit is then max_analysis_chars)"
+        ),
     )
 
 
@@ -130,6 +153,9 @@ class TraceResponse(ModelConfig):
     grads: list[LayerGradsOut] = Field(description="(L) per-step gradient norms of each layer")
     grads_input: LogNorms = Field(
         description="(T) log10 ||dL/dx_t|| of the one-hot input; null where exactly 0"
+    )
+    analysis: AnalysisOut | None = Field(
+        None, description="connectivity, saturation, features, correlations; with analysis"
     )
 
 

@@ -36,8 +36,27 @@ function errorMessage(body, status) {
  * @param {string} url
  * @returns {Promise<any>}
  */
-async function getJson(url) {
+export async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(errorMessage(body, response.status), response.status);
+  return body;
+}
+
+/**
+ * POST a JSON body (or a FormData as multipart) and read the JSON answer; throw an ApiError
+ * with the server's message on failure.
+ * @param {string} url
+ * @param {object | FormData} payload
+ * @returns {Promise<any>}
+ */
+export async function postJson(url, payload) {
+  const form = payload instanceof FormData;
+  const response = await fetch(url, {
+    method: "POST",
+    headers: form ? { Accept: "application/json" } : { Accept: "application/json", "Content-Type": "application/json" },
+    body: form ? payload : JSON.stringify(payload),
+  });
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(errorMessage(body, response.status), response.status);
   return body;

@@ -74,3 +74,42 @@ export const TIMINGS = {
 
 /** Significant decimals when numbers are written out (equations, labels). */
 export const DECIMALS = 3;
+
+/** The /explore page: sizes and timings of the time cursor and its panels. */
+export const EXPLORE = {
+  topK: 5, // next-character predictions listed per step
+  playInterval: 90, // milliseconds per step while playing
+  urlDelay: 250, // milliseconds after the last cursor move before the URL is rewritten
+  heatmapRowPixels: 3, // height of one unit's row in a units × time heatmap
+  heatmapMinHeight: 170,
+  heatmapMaxHeight: 420,
+  rankedUnits: 5, // units listed per feature by "find units"
+};
+
+/**
+ * Connectivity colours as in Madsen's Distill article: each step's values divided by their
+ * maximum, then drawn on the middle part of Viridis (0.29 to 2/3) so text stays readable.
+ */
+export const CONNECTIVITY_SCALE = { scale: SEQUENTIAL, low: 0.29, high: 2 / 3 };
+
+/** The /lab page: colours and line styles of its series (Okabe–Ito), and redraw timings. */
+export const LAB = {
+  loss: "#0072B2",
+  norm: "#009E73",
+  clipped: "#D55E00", // updates whose gradient was clipped
+  metric: "#CC79A7",
+  threshold: "#111111", // solved line, clipping threshold
+  chance: "#777777",
+  reference: "#999999", // the first probe of a run, under the current one
+  layers: ["#0072B2", "#E69F00", "#009E73"], // probe curves per layer
+  cells: { rnn: "#0072B2", lstm: "#E69F00", gru: "#009E73" }, // as on /gradients
+  // and a dash and marker per cell, so lines that coincide (two cells at 100 %) stay visible
+  cellLines: {
+    rnn: { dash: "solid", symbol: "circle", size: 12 },
+    lstm: { dash: "dash", symbol: "square", size: 16 },
+    gru: { dash: "dot", symbol: "diamond", size: 12 },
+  },
+  tableRefresh: 1000, // ms between refreshes of an open data table while a run streams
+  drawInterval: 200, // ms between redraws of the live charts (points arrive ~20 times a second)
+  drawShare: 0.25, // at most this share of the time goes to redrawing them
+};

@@ -33,3 +33,28 @@ export function loadLocalModel(model) {
   if (stored === null) throw new Error(`model ${name} is not stored in this browser`);
   return JSON.parse(stored);
 }
+
+/**
+ * Names of the models stored in this browser, sorted.
+ * @returns {string[]} values for a URL's `model=` (`local:<name>`)
+ */
+export function listLocalModels() {
+  const names = [];
+  for (let k = 0; k < window.localStorage.length; k += 1) {
+    const key = window.localStorage.key(k);
+    if (key !== null && key.startsWith(PREFIX)) names.push(`local:${key.slice(PREFIX.length)}`);
+  }
+  return names.sort();
+}
+
+/**
+ * The fields of a stored spec that a request's inline `model` takes (an imported spec also
+ * carries `gates` and `source`, which describe it but are not part of a model).
+ * @param {any} spec
+ * @returns {{cell: string, vocab: string[], hidden_size: number, num_layers: number,
+ *   nonlinearity: string, state_dict: Record<string, any>}}
+ */
+export function inlineModel(spec) {
+  const { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict } = spec;
+  return { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict };
+}

@@ -9,11 +9,12 @@
  * @typedef {Record<string, FieldSpec>} StateSchema
  */
 
-/** The /hello page: which model, which text, which step (0-based). */
+/** The /hello page: which model, which text, which step (0-based), which notation. */
 export const HELLO_SCHEMA = {
   model: { type: "string", default: "hello-rnn" },
   text: { type: "string", default: "hello" },
   step: { type: "int", default: 0 },
+  notation: { type: "string", default: "" },  // "" = the one remembered in this browser
 };
 
 /**

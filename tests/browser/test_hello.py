@@ -84,14 +84,17 @@ def url_state(page: Page) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlparse(page.url).query).items()}
 
 
-def assert_view(page: Page, api: httpx.Client, model: str, text: str, step: int) -> None:
+def assert_view(
+    page: Page, api: httpx.Client, model: str, text: str, step: int, notation: str = "cs231n"
+) -> None:
     """Everything the page shows at this step equals what the API returns."""
     trace = fetch_trace(api, model, text)
     layer = trace["layers"][0]
     hidden = trace["hidden_size"]
 
     assert page.evaluate("document.body.dataset.step") == str(step)
-    assert url_state(page) == {"model": model, "text": text, "step": str(step)}
+    expected_state = {"model": model, "text": text, "step": str(step), "notation": notation}
+    assert url_state(page) == expected_state
     expect(page.locator("#step-label")).to_contain_text(f"t = {step} of {len(text) - 1}")
     assert page.locator(".diagram-step").count() == len(text)
     assert page.locator(".diagram-step.current").get_attribute("data-step") == str(step)
@@ -114,6 +117,8 @@ def assert_view(page: Page, api: httpx.Client, model: str, text: str, step: int)
     table_details = page.locator("#chart-h details")
     if table_details.get_attribute("open") is None:
         table_details.locator("summary").click()
+    # The table is filled by the details' toggle event, a task after the click.
+    expect(page.locator("#chart-h table td")).to_have_count(hidden)
     cells = page.locator("#chart-h table td").evaluate_all(
         "(tds) => tds.map((td) => td.dataset.value)"
     )
@@ -274,6 +279,35 @@ def test_url_reproduces_the_view(
     assert_view(page, api, model, text, step)
 
 
+@pytest.mark.parametrize(
+    ("notation", "input_side", "hidden_side", "weights_title"),
+    [
+        ("pytorch", "Wihxt+bih", "Whhht−1+bhh", "W_ih (weight_ih_l0)"),
+        ("jm", "Wxt+bx", "Uht−1+bh", "W (PyTorch weight_ih_l0)"),
+        ("cs231n", "Wxhxt+bxh", "Whhht−1+bhh", "W_xh (PyTorch weight_ih_l0)"),
+    ],
+)
+def test_notation_names_the_weights(
+    page: Page,
+    api: httpx.Client,
+    notation: str,
+    input_side: str,
+    hidden_side: str,
+    weights_title: str,
+) -> None:
+    open_hello(page, f"?notation={notation}&step=2")
+    assert page.input_value("#notation") == notation
+    assert_view(page, api, "hello-rnn", "hello", 2, notation)
+    equation = "#equations math[alttext='{}']"
+    expect(page.locator(equation.format("input projection"))).to_contain_text(input_side)
+    expect(page.locator(equation.format("hidden projection"))).to_contain_text(hidden_side)
+    expect(page.locator("#chart-w-xh .chart-title")).to_have_text(weights_title)
+    # The choice is remembered: /hello without `notation=` opens with it.
+    open_hello(page, "?step=1")
+    assert page.input_value("#notation") == notation
+    assert_view(page, api, "hello-rnn", "hello", 1, notation)
+
+
 def test_unknown_character_shows_the_servers_message(
     page: Page, api: httpx.Client, console: ConsoleWatch
 ) -> None:
@@ -322,7 +356,10 @@ def test_index_lists_the_model_zoo(page: Page, api: httpx.Client) -> None:
     for model in models:
         row = page.locator(f"tr[data-model='{model['id']}']")
         expect(row).to_contain_text(str(model["hidden_size"]))
-        expect(row.locator("a")).to_have_attribute("href", f"/hello?model={model['id']}")
+        if model["corpus"] == "hello":  # the lecture's models also step by step in /hello
+            expect(row.locator("a.hello-link")).to_have_attribute(
+                "href", f"/hello?model={model['id']}"
+            )
     expect(page.locator("a[href='/hello']").first).to_be_visible()
     expect(page.locator("a[href='/docs']").first).to_be_visible()
 

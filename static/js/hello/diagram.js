@@ -65,6 +65,9 @@ export class UnrolledDiagram {
     this.onSelect = onSelect;
     /** @type {SVGElement[]} */
     this.steps = [];
+    /** @type {SVGElement | null} */
+    this.caption = null;
+    this.captionText = "";
   }
 
   /**
@@ -133,11 +136,19 @@ export class UnrolledDiagram {
       root.append(group);
       return group;
     });
-    root.append(
-      svg("text", { x: width / 2, y: ROWS.height - 8, class: "diagram-note", "text-anchor": "middle" },
-        "the same weights W_xh, W_hh, W_hy (and biases) are shared by every step"),
-    );
+    this.caption = svg("text", { x: width / 2, y: ROWS.height - 8, class: "diagram-note", "text-anchor": "middle" });
+    this.caption.textContent = this.captionText;
+    root.append(this.caption);
     this.container.replaceChildren(root);
+  }
+
+  /**
+   * The caption under the steps, naming the shared weights in the chosen notation.
+   * @param {string[]} weights e.g. ["W_xh", "W_hh", "W_hy"]
+   */
+  setSharedWeights(weights) {
+    this.captionText = `the same weights ${weights.join(", ")} (and biases) are shared by every step`;
+    if (this.caption) this.caption.textContent = this.captionText;
   }
 
   /**

@@ -2,9 +2,11 @@
  * The cell's equations at one step, with that step's numbers filled in, as MathML.
  * Every number comes from the trace (input_proj, hidden_proj, gates, c, h): nothing is
  * recomputed here, apart from adding the two projections shown side by side.
+ * The weights are named in the chosen notation (`../notation.js`).
  */
 import { CELL_GATES, splitGates } from "../api.js";
 import { apply, math, op, row, sub, token, vector } from "../mathml.js";
+import { hiddenTerm, inOrder, inputTerm, NOTATIONS } from "../notation.js";
 
 const SIGMA = "σ";
 const TIMES = "⊙";
@@ -66,21 +68,26 @@ function inputsLine(s) {
   return math("inputs at this step", ...parts);
 }
 
+/** @typedef {import("../notation.js").Notation} Notation */
+
 /**
- * The vanilla RNN: h_t = tanh(W_hh h_{t−1} + b_hh + W_xh x_t + b_xh).
+ * The vanilla RNN: h_t = tanh(W_hh h_{t−1} + b_hh + W_xh x_t + b_xh), with the weights named
+ * and the terms ordered as the notation writes them.
  * @param {StepNumbers} s
+ * @param {Notation} n
  * @returns {Element[]}
  */
-function rnnLines(s) {
+function rnnLines(s, n) {
   const f = s.nonlinearity;
+  const hiddenLine = math("hidden projection", ...hiddenTerm(n, "", hPrevSym()), op("="),
+    vector(s.hp[""], "hidden_proj"));
+  const inputLine = math("input projection", ...inputTerm(n, "", xt()), op("="),
+    vector(s.xp[""], "input_proj"));
   return [
-    math("hidden projection", sub("W", "hh"), hPrevSym(), op("+"), sub("b", "hh"), op("="),
-      vector(s.hp[""], "hidden_proj")),
-    math("input projection", sub("W", "xh"), xt(), op("+"), sub("b", "xh"), op("="),
-      vector(s.xp[""], "input_proj")),
+    ...(n.hiddenFirst ? [hiddenLine, inputLine] : [inputLine, hiddenLine]),
     math("new hidden state", ht(), op("="),
-      apply(f, sub("W", "hh"), hPrevSym(), op("+"), sub("b", "hh"), op("+"), sub("W", "xh"), xt(), op("+"), sub("b", "xh")),
-      op("="), apply(f, vector(s.hp[""]), op("+"), vector(s.xp[""])),
+      apply(f, ...inOrder(n, inputTerm(n, "", xt()), hiddenTerm(n, "", hPrevSym()))),
+      op("="), apply(f, ...inOrder(n, [vector(s.xp[""])], [vector(s.hp[""])])),
       op("="), apply(f, vector(add(s.hp[""], s.xp[""]))), op("="), vector(s.h, "h_t")),
   ];
 }
@@ -88,30 +95,31 @@ function rnnLines(s) {
 /**
  * One gate: g_t = act(W_ig x_t + b_ig + W_hg h_{t−1} + b_hg) with numbers.
  * @param {StepNumbers} s
+ * @param {Notation} n
  * @param {string} gate
  * @param {string} act
  * @returns {Element}
  */
-function gateLine(s, gate, act) {
+function gateLine(s, n, gate, act) {
   return math(`gate ${gate}`, sub(gate, "t"), op("="),
-    apply(act, sub("W", `i${gate}`), xt(), op("+"), sub("b", `i${gate}`), op("+"),
-      sub("W", `h${gate}`), hPrevSym(), op("+"), sub("b", `h${gate}`)),
-    op("="), apply(act, vector(s.xp[gate]), op("+"), vector(s.hp[gate])),
+    apply(act, ...inOrder(n, inputTerm(n, gate, xt()), hiddenTerm(n, gate, hPrevSym()))),
+    op("="), apply(act, ...inOrder(n, [vector(s.xp[gate])], [vector(s.hp[gate])])),
     op("="), vector(s.gates[gate], `${gate}_t`));
 }
 
 /**
  * The LSTM: gates i f g o, then c_t and h_t.
  * @param {StepNumbers} s
+ * @param {Notation} n
  * @returns {Element[]}
  */
-function lstmLines(s) {
+function lstmLines(s, n) {
   const g = s.gates;
   return [
-    gateLine(s, "i", SIGMA),
-    gateLine(s, "f", SIGMA),
-    gateLine(s, "g", "tanh"),
-    gateLine(s, "o", SIGMA),
+    gateLine(s, n, "i", SIGMA),
+    gateLine(s, n, "f", SIGMA),
+    gateLine(s, n, "g", "tanh"),
+    gateLine(s, n, "o", SIGMA),
     math("new cell state", sub("c", "t"), op("="), sub("f", "t"), op(TIMES), sub("c", "t−1"), op("+"),
       sub("i", "t"), op(TIMES), sub("g", "t"), op("="),
       vector(g.f), op(TIMES), vector(/** @type {number[]} */ (s.cPrev)), op("+"), vector(g.i), op(TIMES), vector(g.g),
@@ -124,18 +132,19 @@ function lstmLines(s) {
 /**
  * The GRU (PyTorch form: r_t multiplies W_hn h_{t−1} + b_hn, after the product).
  * @param {StepNumbers} s
+ * @param {Notation} n
  * @returns {Element[]}
  */
-function gruLines(s) {
+function gruLines(s, n) {
   const g = s.gates;
   const one = token("mn", "1");
+  const gatedHidden = [sub("r", "t"), op(TIMES), row(op("("), ...hiddenTerm(n, "n", hPrevSym()), op(")"))];
   return [
-    gateLine(s, "r", SIGMA),
-    gateLine(s, "z", SIGMA),
+    gateLine(s, n, "r", SIGMA),
+    gateLine(s, n, "z", SIGMA),
     math("candidate state", sub("n", "t"), op("="),
-      apply("tanh", sub("W", "in"), xt(), op("+"), sub("b", "in"), op("+"), sub("r", "t"), op(TIMES),
-        row(op("("), sub("W", "hn"), hPrevSym(), op("+"), sub("b", "hn"), op(")"))),
-      op("="), apply("tanh", vector(s.xp.n), op("+"), vector(g.r), op(TIMES), vector(s.hp.n)),
+      apply("tanh", ...inOrder(n, inputTerm(n, "n", xt()), gatedHidden)),
+      op("="), apply("tanh", ...inOrder(n, [vector(s.xp.n)], [vector(g.r), op(TIMES), vector(s.hp.n)])),
       op("="), vector(g.n, "n_t")),
     math("new hidden state", ht(), op("="), row(op("("), one, op("−"), sub("z", "t"), op(")")), op(TIMES),
       sub("n", "t"), op("+"), sub("z", "t"), op(TIMES), hPrevSym(), op("="),
@@ -151,8 +160,9 @@ const LINES = { rnn: rnnLines, lstm: lstmLines, gru: gruLines };
  * @param {HTMLElement} container
  * @param {import("../api.js").Trace} trace
  * @param {number} t
+ * @param {string} notation a key of NOTATIONS
  */
-export function renderEquations(container, trace, t) {
+export function renderEquations(container, trace, t, notation) {
   const s = stepNumbers(trace, t);
-  container.replaceChildren(inputsLine(s), ...LINES[trace.cell](s));
+  container.replaceChildren(inputsLine(s), ...LINES[trace.cell](s, NOTATIONS[notation]));
 }

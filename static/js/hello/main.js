@@ -3,9 +3,13 @@
  * Test hook: `body[data-ready]` is "true" once a render has finished, `body[data-step]` holds
  * the current step, `body[data-error]` is "true" while an error is shown.
  */
-import { argmax, fetchModel, fetchTrace, traceUrl } from "../api.js";
+import { argmax, fetchModel, fetchTrace, postJson, traceUrl } from "../api.js";
 import { TIMINGS } from "../config.js";
-import { formatNumber, showChar } from "../dom.js";
+import { el, formatNumber, showChar } from "../dom.js";
+import { inlineModel, isLocalModel, listLocalModels, loadLocalModel } from "../handoff.js";
+import {
+  chooseNotation, fillNotationSelect, NOTATIONS, rememberNotation, symbolText,
+} from "../notation.js";
 import { HELLO_SCHEMA, UrlState } from "../state.js";
 import { StepControls } from "./controls.js";
 import { UnrolledDiagram } from "./diagram.js";
@@ -21,6 +25,7 @@ const byId = (id) => document.getElementById(id);
 const body = document.body;
 const state = new UrlState(HELLO_SCHEMA);
 const modelSelect = /** @type {HTMLSelectElement} */ (byId("model"));
+const notationSelect = /** @type {HTMLSelectElement} */ (byId("notation"));
 const textInput = /** @type {HTMLInputElement} */ (byId("text"));
 const errorBox = byId("error");
 const views = byId("views");
@@ -92,7 +97,7 @@ async function showStep(step) {
   controls.show(t, count);
   byId("step-label").textContent = `t = ${t} of ${count - 1}: input “${showChar(trace.tokens[t])}”`;
   diagram.highlight(t);
-  renderEquations(byId("equations"), trace, t);
+  renderEquations(byId("equations"), trace, t, String(state.values.notation));
   describeStep(t);
   try {
     await panels.showStep(t);
@@ -102,22 +107,43 @@ async function showStep(step) {
   if (token === renderToken) body.dataset.ready = "true";
 }
 
+/** @type {string | null} the object URL of a local model's trace download */
+let traceBlobUrl = null;
+
+/**
+ * The trace and weights of a built-in model (GET, cacheable) or of a model stored in this
+ * browser (`local:<name>`, traced inline with POST).
+ * @param {string} model
+ * @param {string} text
+ * @returns {Promise<[import("../api.js").Trace, Record<string, any>]>}
+ */
+async function fetchData(model, text) {
+  if (traceBlobUrl !== null) URL.revokeObjectURL(traceBlobUrl);
+  traceBlobUrl = null;
+  if (!isLocalModel(model)) {
+    const request = { model, text, projections: true };
+    byId("trace-json").href = traceUrl(request);
+    const [nextTrace, nextModel] = await Promise.all([fetchTrace(request), fetchModel(model)]);
+    return [nextTrace, nextModel.state_dict];
+  }
+  const spec = inlineModel(loadLocalModel(model));
+  const nextTrace = await postJson("/api/trace", { model: spec, text, projections: true });
+  traceBlobUrl = URL.createObjectURL(new Blob([JSON.stringify(nextTrace)], { type: "application/json" }));
+  byId("trace-json").href = traceBlobUrl;
+  return [nextTrace, spec.state_dict];
+}
+
 /** Fetch the trace and weights for the state's model and text, then draw everything. */
 async function load() {
   const token = ++loadToken;
   busy();
   const { model, text } = /** @type {{model: string, text: string}} */ (state.values);
-  const request = { model, text, projections: true };
-  byId("trace-json").href = traceUrl(request);
   try {
-    const [nextTrace, nextModel] = await Promise.all([
-      fetchTrace(request),
-      fetchModel(model),
-    ]);
+    const [nextTrace, weights] = await fetchData(model, text);
     if (token !== loadToken) return;
     setError(null);
     trace = nextTrace;
-    panels.setTrace(nextTrace, nextModel.state_dict);
+    panels.setTrace(nextTrace, weights);
     const predictions = nextTrace.probs.map((row) => nextTrace.vocab[argmax(row)]);
     diagram.build({
       tokens: nextTrace.tokens, predictions, targets: nextTrace.targets, cellName: nextTrace.cell.toUpperCase(),
@@ -137,6 +163,40 @@ function describeModel() {
   byId("model-description").textContent = option ? (option.dataset.description ?? "") : "";
 }
 
+/** Add the models stored in this browser (trained in /lab, uploaded in /explore). */
+function addLocalModels() {
+  const local = listLocalModels();
+  const wanted = String(state.values.model);
+  if (isLocalModel(wanted) && !local.includes(wanted)) local.push(wanted);
+  if (local.length === 0) return;
+  const group = el("optgroup", { label: "In this browser" });
+  for (const model of local) {
+    group.append(el("option", { value: model, "data-description": "A model stored in this browser." }, model));
+  }
+  modelSelect.append(group);
+}
+
+/** Name the weights in the chosen notation everywhere on the page; remember the choice. */
+function applyNotation() {
+  const notation = String(state.values.notation);
+  const n = NOTATIONS[notation];
+  panels.setNotation(notation);
+  diagram.setSharedWeights([n.inputWeight(""), n.hiddenWeight(""), n.outputWeight].map(symbolText));
+  byId("weights-note").textContent =
+    `The same matrices at every step. The outlined column of ${symbolText(n.inputWeight(""))} is the ` +
+    "one the one-hot x_t picks out.";
+  rememberNotation(notation);
+}
+
+addLocalModels();
+state.update({ notation: chooseNotation(String(state.values.notation)) });
+fillNotationSelect(notationSelect, String(state.values.notation));
+applyNotation();
+notationSelect.addEventListener("change", () => {
+  state.update({ notation: notationSelect.value });
+  applyNotation();
+  if (trace) showStep(Number(state.values.step));
+});
 modelSelect.value = String(state.values.model);
 textInput.value = String(state.values.text);
 describeModel();

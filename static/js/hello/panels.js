@@ -8,6 +8,7 @@ import { BarChart, rangeOf } from "../charts/bars.js";
 import { Heatmap } from "../charts/heatmap.js";
 import { DIVERGING, GATE_COLOURS, SEQUENTIAL, SIZES } from "../config.js";
 import { showChar } from "../dom.js";
+import { NOTATIONS, symbolText } from "../notation.js";
 
 /** Pixels per heatmap row, plus room for the axes. */
 const ROW_HEIGHT = 30;
@@ -36,6 +37,19 @@ function transpose(matrix) {
  */
 const heatmapHeight = (rows) => Math.max(SIZES.smallChartHeight, rows * ROW_HEIGHT + HEATMAP_MARGIN);
 
+/**
+ * Change a chart's title (caption, accessible name, data-table summary).
+ * @param {import("../charts/chart.js").Chart} chart
+ * @param {string} title
+ */
+function retitle(chart, title) {
+  const caption = /** @type {HTMLElement} */ (chart.figure.querySelector(".chart-title"));
+  caption.textContent = title;
+  chart.plot.setAttribute("aria-label", title);
+  const summary = /** @type {HTMLElement} */ (chart.figure.querySelector(".chart-data summary"));
+  summary.textContent = `${title}: data table`;
+}
+
 export class HelloPanels {
   /**
    * @param {{input: HTMLElement, state: HTMLElement, output: HTMLElement, weights: HTMLElement,
@@ -47,14 +61,14 @@ export class HelloPanels {
     this.hidden = new BarChart(containers.state, { id: "chart-h", title: "Hidden state h_t" });
     this.cell = new BarChart(containers.state, { id: "chart-c", title: "Cell state c_t (LSTM)" });
     this.gates = new BarChart(containers.state, { id: "chart-gates", title: "Gates at this step" });
-    this.logits = new BarChart(containers.output, { id: "chart-logits", title: "Logits (readout W_hy h_t + b_y)" });
+    this.logits = new BarChart(containers.output, { id: "chart-logits", title: "Logits" });
     this.probs = new BarChart(containers.output, {
       id: "chart-probs", title: "Softmax: next-character probabilities",
       description: "The outlined bar is the target.",
     });
-    this.wxh = new Heatmap(containers.weights, { id: "chart-w-xh", title: "W_xh (PyTorch weight_ih_l0)" });
-    this.whh = new Heatmap(containers.weights, { id: "chart-w-hh", title: "W_hh (PyTorch weight_hh_l0)" });
-    this.why = new Heatmap(containers.weights, { id: "chart-w-hy", title: "W_hy (PyTorch readout.weight)" });
+    this.wxh = new Heatmap(containers.weights, { id: "chart-w-xh", title: "Input weights" });
+    this.whh = new Heatmap(containers.weights, { id: "chart-w-hh", title: "Recurrent weights" });
+    this.why = new Heatmap(containers.weights, { id: "chart-w-hy", title: "Readout weights" });
     this.time = new Heatmap(containers.time, {
       id: "chart-h-time", title: "h_t at every step (columns: steps)",
       description: "The outlined column is the current step.",
@@ -63,6 +77,23 @@ export class HelloPanels {
     this.trace = null;
     /** @type {Record<string, any>} */
     this.weights = {};
+  }
+
+  /**
+   * Name the weights in a notation: chart titles such as "W_xh (PyTorch weight_ih_l0)".
+   * @param {string} notation a key of NOTATIONS
+   */
+  setNotation(notation) {
+    const n = NOTATIONS[notation];
+    const [wIn, wHidden, wOut, bOut] = [n.inputWeight(""), n.hiddenWeight(""), n.outputWeight, n.outputBias]
+      .map(symbolText);
+    const pytorch = notation === "pytorch";
+    /** @param {string} tensor */
+    const named = (tensor) => (pytorch ? `(${tensor})` : `(PyTorch ${tensor})`);
+    retitle(this.wxh, `${wIn} ${named("weight_ih_l0")}`);
+    retitle(this.whh, `${wHidden} ${named("weight_hh_l0")}`);
+    retitle(this.why, `${wOut} ${named("readout.weight")}`);
+    retitle(this.logits, `Logits (readout ${wOut} h_t + ${bOut})`);
   }
 
   /**

@@ -1,0 +1,91 @@
+/**
+ * Export: every chart as PNG or SVG (buttons beside its title), the trace as JSON (the API's
+ * own answer) and as CSV (one row per step, every number at full precision).
+ */
+import { argmax } from "../api.js";
+import { el } from "../dom.js";
+
+/* global Plotly */
+
+/**
+ * Put "PNG" and "SVG" download buttons in a chart's caption: Plotly's own export for a Plotly
+ * chart, the chart's `download` for an SVG bar chart.
+ * @param {import("../charts/chart.js").Chart | import("./svgbars.js").SvgBarChart} chart
+ */
+export function addImageButtons(chart) {
+  const group = el("span", { class: "image-export", role: "group", "aria-label": "Download the chart" });
+  for (const format of /** @type {("png" | "svg")[]} */ (["png", "svg"])) {
+    const button = el("button", { type: "button", class: "link-button", "data-export": format },
+      format.toUpperCase());
+    button.addEventListener("click", () => {
+      if (!chart.drawn) return;
+      if ("download" in chart) chart.download(format);
+      else Plotly.downloadImage(chart.plot, { format, filename: chart.id, scale: format === "png" ? 2 : 1 });
+    });
+    group.append(button);
+  }
+  /** @type {HTMLElement} */ (chart.figure.querySelector("figcaption")).append(group);
+}
+
+/**
+ * A CSV field: quoted when it holds a comma, quote or line break; null is empty.
+ * @param {string | number | null} value
+ * @returns {string}
+ */
+function field(value) {
+  if (value === null) return "";
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * The trace as CSV: one row per step with the input, target, loss, prediction, gradient
+ * norms (log10; empty = exactly zero), every layer's h, c and gates, and the probabilities.
+ * @param {import("./data.js").ExploreTrace} trace
+ * @returns {string}
+ */
+export function traceCsv(trace) {
+  const units = Array.from({ length: trace.hidden_size }, (_, j) => j);
+  const header = ["step", "input", "target", "loss", "predicted", "p_predicted", "log10_grad_input"];
+  trace.grads.forEach((g, l) => {
+    header.push(`log10_grad_h_l${l}`);
+    if (g.c) header.push(`log10_grad_c_l${l}`);
+  });
+  trace.layers.forEach((layer, l) => {
+    header.push(...units.map((j) => `h_l${l}_u${j}`));
+    if (layer.c) header.push(...units.map((j) => `c_l${l}_u${j}`));
+    for (const gate of Object.keys(layer.gates)) header.push(...units.map((j) => `${gate}_l${l}_u${j}`));
+  });
+  header.push(...trace.vocab.map((char) => `p(${char})`));
+  const lines = [header.map(field).join(",")];
+  trace.tokens.forEach((token, t) => {
+    const best = argmax(trace.probs[t]);
+    /** @type {(string | number | null)[]} */
+    const row = [t, token, trace.targets[t], trace.loss[t], trace.vocab[best], trace.probs[t][best],
+      trace.grads_input[t]];
+    trace.grads.forEach((g) => {
+      row.push(g.h[t]);
+      if (g.c) row.push(g.c[t]);
+    });
+    trace.layers.forEach((layer) => {
+      row.push(...layer.h[t]);
+      if (layer.c) row.push(...layer.c[t]);
+      for (const values of Object.values(layer.gates)) row.push(...values[t]);
+    });
+    row.push(...trace.probs[t]);
+    lines.push(row.map(field).join(","));
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Save text as a file.
+ * @param {string} text
+ * @param {string} filename
+ * @param {string} type
+ */
+export function download(text, filename, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  el("a", { href: url, download: filename }).click();
+  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

@@ -1,0 +1,80 @@
+/**
+ * Marks drawn over a Plotly chart as plain positioned elements: the time cursor (a column
+ * band) and the selected unit (a row band). Moving a mark is one style write, so the cursor
+ * moves without redrawing the chart; the axis mapping is read again whenever Plotly redraws
+ * (new data, resize).
+ */
+import { el } from "../dom.js";
+
+export class PlotOverlay {
+  /**
+   * Wrap a chart's plot element so marks can sit on top of it.
+   * @param {import("../charts/chart.js").Chart} chart
+   */
+  constructor(chart) {
+    this.plot = /** @type {any} */ (chart.plot);
+    const wrap = el("div", { class: "plot-wrap" });
+    chart.plot.replaceWith(wrap);
+    wrap.append(chart.plot);
+    this.column = el("div", { class: "mark-column", "aria-hidden": "true", hidden: "" });
+    this.row = el("div", { class: "mark-row", "aria-hidden": "true", hidden: "" });
+    wrap.append(this.column, this.row);
+    /** Plot area in pixels and the axis ranges, from Plotly's last layout. */
+    this.box = { left: 0, top: 0, width: 0, height: 0, x0: 0, x1: 1, y0: 0, y1: 1 };
+    /** @type {number | null} */
+    this.x = null;
+    /** @type {number | null} */
+    this.y = null;
+    this.listening = false;
+  }
+
+  /** Read the axis mapping after Plotly drew the chart (call after every newPlot/react). */
+  measure() {
+    const layout = this.plot._fullLayout;
+    if (!layout || !layout._size) return;
+    if (!this.listening) {
+      this.plot.on("plotly_afterplot", () => this.measure());
+      this.listening = true;
+    }
+    const size = layout._size;
+    const [x0, x1] = layout.xaxis.range;
+    const [y0, y1] = layout.yaxis.range;
+    this.box = { left: size.l, top: size.t, width: size.w, height: size.h, x0, x1, y0, y1 };
+    const { height, width, top, left } = this.box;
+    Object.assign(this.column.style, { top: `${top}px`, height: `${height}px`, left: "0px" });
+    Object.assign(this.row.style, { left: `${left}px`, width: `${width}px`, top: "0px" });
+    this.setColumn(this.x);
+    this.setRow(this.y);
+  }
+
+  /**
+   * Mark the column [x − ½, x + ½] in data units (null hides it).
+   * @param {number | null} x
+   */
+  setColumn(x) {
+    this.x = x;
+    this.column.hidden = x === null;
+    if (x === null) return;
+    const { left, width, x0, x1 } = this.box;
+    const scale = width / (x1 - x0);
+    const band = Math.max(scale, 2);
+    this.column.style.width = `${band}px`;
+    this.column.style.transform = `translateX(${left + (x - x0) * scale - band / 2}px)`;
+  }
+
+  /**
+   * Mark the row [y − ½, y + ½] in data units (null hides it).
+   * @param {number | null} y
+   */
+  setRow(y) {
+    this.y = y;
+    this.row.hidden = y === null;
+    if (y === null) return;
+    const { top, height, y0, y1 } = this.box;
+    // Plotly's range is [bottom, top] (reversed axes too); pixels grow downwards from the top.
+    const pixelsPerUnit = height / Math.abs(y1 - y0);
+    const band = Math.max(pixelsPerUnit, 2);
+    this.row.style.height = `${band}px`;
+    this.row.style.transform = `translateY(${top + ((y1 - y) / (y1 - y0)) * height - band / 2}px)`;
+  }
+}

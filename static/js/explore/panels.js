@@ -1,0 +1,347 @@
+/**
+ * Every panel of /explore, driven by one time cursor. Work is split by what changes:
+ * - a new trace or layer redraws the big charts once (heatmaps, gradient curve, saturation,
+ *   unit ranking, the text's unit colours);
+ * - a cursor move touches only overlay marks, the two text views' changed characters, and
+ *   the bars of two small SVG charts (gates at this step, top-k predictions): no Plotly call;
+ * - a unit change recolours the text and moves the row marks.
+ * Hidden panels are skipped and drawn when shown again.
+ */
+import { argmax } from "../api.js";
+import { DIVERGING, SEQUENTIAL } from "../config.js";
+import { colourAt } from "../charts/scale.js";
+import { formatNumber, showChar } from "../dom.js";
+import { ConnectivityPanel } from "./connectivity.js";
+import { renderEquations } from "./equations.js";
+import { addImageButtons } from "./exporter.js";
+import { formatLog10, GradientCurve } from "./gradcurve.js";
+import { TimeHeatmap } from "./heatmaps.js";
+import { SaturationScatter } from "./saturation.js";
+import { GateBars, TopK, topIndices } from "./stepcharts.js";
+import { TextView } from "./textview.js";
+import { UnitFinder } from "./units.js";
+
+/** Gates squashed by a sigmoid (values in [0, 1]); the others (LSTM g, GRU n) use tanh. */
+const SIGMOID_GATES = new Set(["i", "f", "o", "r", "z"]);
+
+/**
+ * @typedef {{trace: import("./data.js").ExploreTrace, layer: number, unit: number,
+ *   series: "h" | "c", notation: string, generation: import("./data.js").Generation | null}} View
+ */
+
+/**
+ * The largest absolute value of a matrix or vector.
+ * @param {number[][] | number[]} values
+ */
+function maxAbs(values) {
+  let top = 0;
+  for (const v of values.flat()) top = Math.max(top, Math.abs(v));
+  return top;
+}
+
+/**
+ * @param {string} id
+ * @returns {any}
+ */
+const byId = (id) => document.getElementById(id);
+
+export class ExplorePanels {
+  /**
+   * @param {{onCursor: (t: number) => void, onUnit: (series: "h" | "c", unit: number) => void}} actions
+   */
+  constructor(actions) {
+    const { onCursor, onUnit } = actions;
+    /** @param {number} t @param {number} unit */
+    const pick = (t, unit) => {
+      onUnit(this.view?.series ?? "h", unit);
+      onCursor(t);
+    };
+    this.unitText = new TextView(byId("text-view"), onCursor);
+    this.connectivity = new ConnectivityPanel({
+      view: byId("connectivity-view"), sentence: byId("connectivity-sentence"),
+      details: byId("connectivity-data"), table: byId("connectivity-table"),
+    }, onCursor);
+    this.topK = new TopK(byId("predictions-chart"), {
+      id: "chart-topk", title: "Next character: the most probable", width: 600, height: 330,
+      description: "At the cursor step; the outlined bar is the true next character.",
+    });
+    this.hidden = new TimeHeatmap(byId("states-charts"), {
+      id: "chart-h", title: "Hidden state h_t (units × steps)",
+      description: "Click a cell: cursor to its step, its unit selected.",
+    }, (t, unit) => {
+      onUnit("h", unit);
+      onCursor(t);
+    });
+    this.cell = new TimeHeatmap(byId("states-charts"), {
+      id: "chart-c", title: "Cell state c_t (LSTM; units × steps)",
+    }, (t, unit) => {
+      onUnit("c", unit);
+      onCursor(t);
+    });
+    /** @type {Map<string, TimeHeatmap>} one per gate name met so far */
+    this.gateMaps = new Map();
+    this.gateBars = new GateBars(byId("gate-bars"), {
+      id: "chart-gate-bars", title: "Gates at the cursor step",
+      description: "Every unit's gate values; the marked column is the selected unit.",
+    }, (unit) => onUnit(this.view?.series ?? "h", unit));
+    this.gradients = new GradientCurve(byId("gradients-chart"), {
+      id: "chart-gradients", title: "Gradient norms per step (log scale)", height: 380,
+      description: "log10 norms from the API, exact below 10^-308; exactly-zero norms are crosses on their own line (— in the table).",
+    }, onCursor);
+    this.saturation = new SaturationScatter(byId("saturation-chart"), {
+      id: "chart-saturation", title: "Gate saturation over the text",
+      description: "One point per gate unit. Click a point to select its unit.",
+    }, (unit) => onUnit(this.view?.series ?? "h", unit));
+    this.finder = new UnitFinder(byId("units-list"), onUnit);
+    this.onPick = pick;
+    for (const chart of [this.topK, this.hidden, this.cell, this.gateBars, this.gradients, this.saturation]) {
+      addImageButtons(chart);
+    }
+    /** @type {View | null} */
+    this.view = null;
+    /** @type {Set<string>} */
+    this.shown = new Set();
+    /** Panels drawn for the current trace, layer and unit. */
+    this.fresh = new Set();
+    /** @type {string[] | null} the tokens the unit text view was built for */
+    this.unitTokens = null;
+  }
+
+  /**
+   * Choose which panels show; newly shown panels are drawn.
+   * @param {Set<string>} shown
+   */
+  setShown(shown) {
+    this.shown = shown;
+    for (const panel of this.fresh) if (!shown.has(panel)) this.fresh.delete(panel); // stale once hidden
+    for (const section of document.querySelectorAll("[data-panel]")) {
+      const panel = /** @type {HTMLElement} */ (section);
+      panel.hidden = !shown.has(panel.dataset.panel ?? "");
+    }
+  }
+
+  /** Forget what is drawn: a new trace or layer. */
+  invalidate() {
+    this.fresh.clear();
+  }
+
+  /**
+   * Draw what a new trace, layer, unit or notation needs, in the panels shown and not yet fresh.
+   * @param {View} view
+   * @returns {Promise<unknown>}
+   */
+  drawView(view) {
+    this.view = view;
+    const draws = [];
+    for (const panel of this.shown) {
+      if (this.fresh.has(panel)) continue;
+      this.fresh.add(panel);
+      draws.push(this.drawPanel(panel, view));
+    }
+    return Promise.all(draws);
+  }
+
+  /**
+   * @param {string} panel
+   * @param {View} view
+   * @returns {Promise<unknown> | void}
+   */
+  drawPanel(panel, view) {
+    const { trace, layer } = view;
+    const data = trace.layers[layer];
+    switch (panel) {
+      case "text":
+        if (this.unitText.spans.length !== trace.tokens.length || this.unitTokens !== trace.tokens) {
+          this.unitText.build(trace.tokens);
+          this.unitTokens = trace.tokens;
+        }
+        return this.paintUnit(view);
+      case "connectivity":
+        this.connectivity.build(trace);
+        return undefined;
+      case "states":
+        this.cell.figure.hidden = data.c === null;
+        return Promise.all([
+          this.hidden.draw({ values: data.h, tokens: trace.tokens, zRange: this.stateRange(data.h, trace), colorscale: DIVERGING, name: "h" }),
+          data.c ? this.cell.draw({ values: data.c, tokens: trace.tokens, zRange: [-maxAbs(data.c) || -1, maxAbs(data.c) || 1], colorscale: DIVERGING, name: "c" }) : null,
+        ]).then(() => this.markUnit(view));
+      case "gates":
+        return this.drawGateMaps(view);
+      case "gradients": {
+        const g = trace.grads[layer];
+        const series = [{ name: `‖∂L/∂h_t‖ layer ${layer}`, values: g.h }];
+        if (g.c) series.push({ name: `‖∂L/∂c_t‖ layer ${layer}`, values: g.c });
+        series.push({ name: "‖∂L/∂x_t‖ input", values: trace.grads_input });
+        return this.gradients.draw(series);
+      }
+      case "units":
+        this.finder.show(trace.analysis.correlations[layer], Object.keys(trace.analysis.features));
+        this.finder.markSelected(view.series, view.unit);
+        return undefined;
+      case "saturation": {
+        const saturation = trace.analysis.saturation[layer];
+        const gated = Object.keys(saturation).length > 0;
+        byId("saturation-none").hidden = gated;
+        this.saturation.figure.hidden = !gated;
+        return gated ? this.saturation.update(saturation, view.unit) : undefined;
+      }
+      case "equations":
+        renderEquations(byId("equations"), trace, layer, view.notation);
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * The colour range of h: [−1, 1] for tanh-bounded states, wider if a ReLU RNN exceeds it.
+   * @param {number[][]} h
+   * @param {import("./data.js").ExploreTrace} trace
+   * @returns {[number, number]}
+   */
+  stateRange(h, trace) {
+    const top = trace.cell === "rnn" && trace.nonlinearity === "relu" ? Math.max(maxAbs(h), 1e-9) : 1;
+    return [-top, top];
+  }
+
+  /** @param {View} view */
+  async drawGateMaps(view) {
+    const { trace, layer } = view;
+    const gates = trace.layers[layer].gates;
+    const names = Object.keys(gates);
+    for (const [name, chart] of this.gateMaps) chart.figure.hidden = !names.includes(name);
+    byId("gates-none").hidden = names.length > 0;
+    this.gateBars.figure.hidden = names.length === 0;
+    const draws = names.map((name) => {
+      let chart = this.gateMaps.get(name);
+      if (!chart) {
+        chart = new TimeHeatmap(byId("gate-maps"), {
+          id: `chart-gate-${name}`, title: `Gate ${name}_t (units × steps)`,
+        }, this.onPick);
+        addImageButtons(chart);
+        this.gateMaps.set(name, chart);
+      }
+      const sigmoid = SIGMOID_GATES.has(name);
+      return chart.draw({
+        values: gates[name], tokens: trace.tokens, zRange: sigmoid ? [0, 1] : [-1, 1],
+        colorscale: sigmoid ? SEQUENTIAL : DIVERGING, name: `gate ${name}`,
+      });
+    });
+    await Promise.all(draws);
+    this.markUnit(view);
+  }
+
+  /**
+   * Colour the text by the selected unit's activation over the whole text.
+   * @param {View} view
+   */
+  paintUnit(view) {
+    const { trace, layer, unit, series } = view;
+    const data = trace.layers[layer];
+    const matrix = series === "c" && data.c ? data.c : data.h;
+    const values = matrix.map((row) => row[unit]);
+    const top = series === "c" ? Math.max(maxAbs(values), 1e-9) : this.stateRange(data.h, trace)[1];
+    this.unitText.paint((t) => ({
+      background: colourAt(DIVERGING, values[t], -top, top),
+      value: String(values[t]),
+      title: `step ${t} “${showChar(trace.tokens[t])}”: ${series} unit ${unit} = ${formatNumber(values[t], 3)}`,
+    }));
+    byId("unit-legend").textContent = `${series}_t of unit ${unit}, layer ${layer}: orange ${formatNumber(-top, 2)} · white 0 · purple ${formatNumber(top, 2)}`;
+  }
+
+  /**
+   * Move the row marks and recolour what depends on the selected unit.
+   * @param {View} view
+   */
+  showUnit(view) {
+    this.view = view;
+    if (this.shown.has("text") && this.fresh.has("text")) this.paintUnit(view);
+    this.markUnit(view);
+    if (this.shown.has("units")) this.finder.markSelected(view.series, view.unit);
+    if (this.shown.has("saturation") && this.fresh.has("saturation")) {
+      const saturation = view.trace.analysis.saturation[view.layer];
+      if (Object.keys(saturation).length > 0) return this.saturation.update(saturation, view.unit);
+    }
+    return Promise.resolve();
+  }
+
+  /** @param {View} view */
+  markUnit(view) {
+    this.hidden.setUnit(view.series === "h" ? view.unit : null);
+    this.cell.setUnit(view.series === "c" ? view.unit : null);
+    for (const chart of this.gateMaps.values()) chart.setUnit(view.unit);
+    this.gateBars.markSlot(view.unit);
+  }
+
+  /**
+   * Everything that follows the cursor (synchronous: marks, text colours and SVG bars).
+   * @param {number} t
+   */
+  showCursor(t) {
+    const view = /** @type {View} */ (this.view);
+    const { trace, layer } = view;
+    if (this.shown.has("text")) this.unitText.setCursor(t);
+    if (this.shown.has("connectivity")) this.connectivity.show(t);
+    if (this.shown.has("predictions")) {
+      this.describePrediction(t);
+      this.topK.show({ vocab: trace.vocab, probs: trace.probs[t], target: trace.targets[t] });
+    }
+    if (this.shown.has("states")) {
+      this.hidden.setCursor(t);
+      this.cell.setCursor(t);
+    }
+    if (this.shown.has("gates")) {
+      const gates = trace.layers[layer].gates;
+      for (const chart of this.gateMaps.values()) chart.setCursor(t);
+      if (Object.keys(gates).length > 0) {
+        this.gateBars.show(Object.fromEntries(Object.entries(gates).map(([g, rows]) => [g, rows[t]])));
+        this.gateBars.markSlot(view.unit);
+      }
+    }
+    if (this.shown.has("gradients")) {
+      this.gradients.setCursor(t);
+      this.describeGradients(t);
+    }
+  }
+
+  /** @param {number} t */
+  describePrediction(t) {
+    const { trace, generation } = /** @type {View} */ (this.view);
+    const probs = trace.probs[t];
+    const best = argmax(probs);
+    const target = trace.targets[t];
+    const line = byId("prediction");
+    line.dataset.predicted = trace.vocab[best];
+    line.dataset.target = target ?? "";
+    let text = `Step ${t}: reads “${showChar(trace.tokens[t])}”, predicts “${showChar(trace.vocab[best])}” ` +
+      `(p = ${formatNumber(probs[best], 3)})`;
+    if (target !== null) {
+      const k = trace.vocab.indexOf(target);
+      const rank = topIndices(probs, probs.length).indexOf(k) + 1;
+      text += `; the next character is “${showChar(target)}” (p = ${formatNumber(probs[k], 3)}, ` +
+        `rank ${rank}, loss ${formatNumber(trace.loss[t], 3)})`;
+    } else {
+      text += "; this is the last character";
+    }
+    const g = generation && generation.text === trace.tokens.join("") ? generation : null;
+    const sampled = g ? t - (g.prompt.length - 1) : -1;
+    if (g && sampled >= 0 && sampled < g.steps.length) {
+      const step = g.steps[sampled];
+      text += ` — generated: sampled “${showChar(step.char)}”, p = ${formatNumber(step.prob, 3)} under the ` +
+        `model, ${formatNumber(step.sample_prob, 3)} at temperature ${g.temperature}`;
+    }
+    line.textContent = `${text}.`;
+  }
+
+  /** @param {number} t */
+  describeGradients(t) {
+    const { trace, layer } = /** @type {View} */ (this.view);
+    const g = trace.grads[layer];
+    const parts = [`‖∂L/∂h_t‖ = ${formatLog10(g.h[t])}`];
+    if (g.c) parts.push(`‖∂L/∂c_t‖ = ${formatLog10(g.c[t])}`);
+    parts.push(`‖∂L/∂x_t‖ = ${formatLog10(trace.grads_input[t])}`);
+    const line = byId("gradients-sentence");
+    line.textContent = `At step ${t} (layer ${layer}, loss over ${trace.loss_mode === "all" ? "all steps" : "the last target"}): ${parts.join(", ")}.`;
+    line.dataset.log10 = JSON.stringify([g.h[t], g.c ? g.c[t] : null, trace.grads_input[t]]);
+  }
+}
