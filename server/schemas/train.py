@@ -1,0 +1,408 @@
+"""Schemas of the training lab: `POST /api/train`, `POST /api/train/compare`,
+`POST /api/train/compare/estimate` and `GET /api/train/tasks`.
+
+`POST /api/train` and `POST /api/train/compare` answer `text/event-stream`: each event is
+`event: <name>` and one `data:` line holding one strict JSON object (NaN and infinity are
+null; what null means is said per field), then a blank line. Lines starting with ":" are
+keep-alive comments. A request the server refuses (bad input 422, too many runs 429 with
+Retry-After) is answered with JSON before any event.
+
+A training stream, in order:
+
+    start                       once
+    eval, probe, snapshot       the untrained model (update 0)
+    progress ...                every update's loss, coalesced to at most ~20 events a second;
+                                always one for the update that a measurement follows
+    eval, probe                 every `probe_every` updates, at every snapshot, and at the end
+    snapshot                    every `snapshot_every` updates and at the end
+    diverged                    only if the loss or gradient became NaN or infinite
+    done                        always last (unless `error`: an unexpected failure, a bug)
+
+A comparison stream: `plan`, one `run` per finished training run, `done` (`error` as above).
+
+Closing the connection (the page's Stop button aborts the fetch) stops the run within a
+second; nothing keeps computing for a client that has gone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from server.schemas.core import LogNorms, Matrix, TensorJSON
+
+CellName = Literal["rnn", "lstm", "gru"]
+TaskName = Literal["hello", "corpus", "adding", "recall", "parity", "brackets"]
+
+
+# --- Requests ------------------------------------------------------------------------------------
+
+
+class TrainRequest(BaseModel):
+    """One training run. Every field has a default, so `{}` trains an LSTM on hello."""
+
+    # "5" or 5.5 is not an int, and a misspelt setting is an error, not silently ignored.
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    task: TaskName = Field("hello", description="what to learn (GET /api/train/tasks)")
+    corpus: str = Field("zen", description="task 'corpus': which corpus (GET /api/train/tasks)")
+    delay: int | None = Field(
+        None, ge=0, description="task 'recall': distractor steps D; null: the task's default"
+    )
+    length: int | None = Field(
+        None,
+        ge=1,
+        description="tasks 'adding', 'parity', 'brackets', 'corpus': sequence length T; "
+        "null: the task's default. A parameter the task does not take is ignored",
+    )
+    cell: CellName = Field("lstm", description="recurrent cell")
+    hidden_size: int = Field(32, ge=1, description="hidden units per layer")
+    num_layers: int = Field(1, ge=1, description="stacked recurrent layers")
+    nonlinearity: Literal["tanh", "relu"] = Field("tanh", description="the vanilla RNN's")
+    lstm_init: Literal["pytorch", "chrono"] = Field(
+        "chrono",
+        description="LSTM gate biases: 'pytorch' keeps torch's uniform init (forget gate near "
+        "0.5, memories halve every step); 'chrono' (Tallec & Ollivier 2018) sets each forget "
+        "bias to log(u), u ~ U[1, T-1], and the input bias to -log(u)",
+    )
+    optimizer: Literal["sgd", "adam"] = Field("adam", description="torch.optim.SGD or Adam")
+    lr: float = Field(0.01, gt=0, le=1e6, description="learning rate")
+    clip: Literal["off", "norm", "value"] = Field(
+        "off",
+        description="gradient clipping: 'norm' rescales g to the threshold when ||g|| exceeds "
+        "it (clip_grad_norm_), 'value' clamps every entry to +-threshold (clip_grad_value_)",
+    )
+    clip_threshold: float = Field(1.0, gt=0, le=1e6, description="max norm or max |entry|")
+    steps: int = Field(500, ge=1, description="optimizer updates")
+    batch_size: int = Field(32, ge=1, description="sequences per update")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of weights and data")
+    probe_every: int = Field(
+        25, ge=1, description="held-out metric and probe gradient curve every N updates"
+    )
+    snapshot_every: int = Field(
+        50, ge=1, description="weight snapshots for the replay scrubber every N updates"
+    )
+
+
+class CompareRequest(BaseModel):
+    """RNN vs LSTM vs GRU across delays: `seeds` training runs per cell and delay."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    task: Literal["recall", "adding"] = Field(
+        "recall", description="delayed recall (delay = D) or the adding problem (delay = T)"
+    )
+    cells: list[CellName] = Field(
+        ["rnn", "lstm", "gru"], min_length=1, max_length=3, description="cells to compare"
+    )
+    delays: list[int] = Field(
+        [5, 10, 20, 50],
+        min_length=1,
+        max_length=10,
+        description="recall: distractor steps D; adding: sequence lengths T",
+    )
+    seeds: int = Field(2, ge=1, le=10, description="runs per cell and delay (seeds 0, 1, ...)")
+    steps: int = Field(600, ge=1, description="update budget of each run")
+    hidden_size: int = Field(32, ge=1, description="hidden units")
+    lr: float = Field(0.02, gt=0, le=10, description="Adam's learning rate")
+
+    @field_validator("cells")
+    @classmethod
+    def distinct_cells(cls, cells: list[str]) -> list[str]:
+        if len(set(cells)) != len(cells):
+            raise ValueError(f"cells repeats a cell: {cells}")
+        return cells
+
+    @field_validator("delays")
+    @classmethod
+    def distinct_delays(cls, delays: list[int]) -> list[int]:
+        if len(set(delays)) != len(delays):
+            raise ValueError(f"delays repeats a delay: {delays}")
+        return delays
+
+
+# --- The task catalogue ----------------------------------------------------------------------
+
+
+class TaskParameterOut(BaseModel):
+    name: Literal["delay", "length"] = Field(description="the request field that sets it")
+    default: int = Field(description="its value when the request leaves it out")
+    minimum: int = Field(description="smallest value")
+    maximum: int = Field(description="largest value (the server's sequence-length limit)")
+    meaning: str = Field(description="what it is")
+
+
+class TaskInfo(BaseModel):
+    name: TaskName = Field(description="the request's `task`")
+    title: str = Field(description="short name")
+    description: str = Field(description="what the network must do (at the default parameter)")
+    parameter: TaskParameterOut | None = Field(description="delay or length; null for hello")
+    loss: Literal["every_step", "last_step", "last_value"] = Field(
+        description="cross-entropy at every step, at the last step, or squared error there"
+    )
+    metric: Literal["accuracy", "bits_per_char", "mse"] = Field(description="the held-out metric")
+    higher_is_better: bool = Field(description="accuracy: true; bits and MSE: false")
+    threshold: float = Field(
+        description="solved when the metric reaches it (accuracy >= threshold) or gets below it; "
+        "for 'corpus': the best bigram model's bits on the default corpus"
+    )
+    chance: float = Field(description="the metric of the best guess that ignores the input")
+    chance_note: str = Field(description="what that guess is")
+    character_model: bool = Field(
+        description="true: the trained model is a character model /explore and /hello open"
+    )
+
+
+class CorpusInfo(BaseModel):
+    name: str = Field(description="the request's `corpus`")
+    description: str = Field(description="where the text comes from")
+    characters: int = Field(description="length of the text")
+    vocab_size: int = Field(description="distinct characters")
+    threshold: float = Field(
+        description="held-out bits per character of the best bigram model (default length)"
+    )
+
+
+class TrainLimits(BaseModel):
+    max_steps: int = Field(description="optimizer updates of one run")
+    max_length: int = Field(description="steps T of one sequence (a task's delay + 2, length)")
+    max_hidden_size: int = Field(description="hidden units per layer")
+    max_layers: int = Field(description="stacked layers")
+    max_batch_size: int = Field(description="sequences per update")
+    max_seconds: float = Field(description="wall time of one run; it ends with 'time_limit'")
+    max_measurements: int = Field(description="evals per run: steps / probe_every + 1")
+    max_snapshots: int = Field(description="snapshots per run: steps / snapshot_every + 1")
+    max_runs: int = Field(description="runs streaming at once per worker; more get 429")
+    max_compare_runs: int = Field(description="training runs of one comparison")
+    max_compare_seconds: float = Field(description="wall time of one comparison")
+
+
+class TaskCatalogue(BaseModel):
+    tasks: list[TaskInfo] = Field(description="every task")
+    corpora: list[CorpusInfo] = Field(description="the corpora of task 'corpus'")
+    limits: TrainLimits = Field(description="what a request may ask for")
+    train_defaults: TrainRequest = Field(description="POST /api/train's defaults")
+    compare_defaults: CompareRequest = Field(
+        description="POST /api/train/compare's defaults: sized so the comparison ends in about "
+        "a minute on a 2-core machine and shows the lecture's claim"
+    )
+
+
+# --- Training events -------------------------------------------------------------------------
+
+ValueOrNull = float | None
+
+
+class TaskOut(BaseModel):
+    name: TaskName = Field(description="the task")
+    title: str = Field(description="short name with its parameter")
+    description: str = Field(description="what the network must do")
+    loss: Literal["every_step", "last_step", "last_value"] = Field(description="see TaskInfo")
+    metric: Literal["accuracy", "bits_per_char", "mse"] = Field(description="held-out metric")
+    threshold: float = Field(description="the metric's 'solved' line")
+    higher_is_better: bool = Field(description="accuracy: true; bits and MSE: false")
+    chance: float = Field(description="the metric of the best input-blind guess")
+    chance_note: str = Field(description="what that guess is")
+    length: int = Field(description="T: steps the model reads")
+    parameters: dict[str, int] = Field(description="delay or length as used")
+    vocab: list[str] | None = Field(description="characters; null for the adding problem")
+
+
+class ModelSetup(BaseModel):
+    cell: CellName = Field(description="recurrent cell")
+    hidden_size: int = Field(description="H")
+    num_layers: int = Field(description="L")
+    nonlinearity: Literal["tanh", "relu"] = Field(description="the vanilla RNN's")
+    lstm_init: Literal["pytorch", "chrono"] | None = Field(description="LSTM only, else null")
+    input_size: int = Field(description="one-hot size (characters) or 2 (adding)")
+    output_size: int = Field(description="vocabulary size (characters) or 1 (adding)")
+    vocab: list[str] | None = Field(description="characters; null for the adding problem")
+
+
+class ProbeInfo(BaseModel):
+    inputs: list[str] | Matrix = Field(
+        description="(T) the probe's characters, or (T, 2) its (value, marker) pairs"
+    )
+    targets: list[str] | float = Field(
+        description="the characters it is scored against (every step, or the last answer), or "
+        "the adding problem's target sum"
+    )
+    description: str = Field(description="what the probe is and its answer")
+
+
+class StartEvent(BaseModel):
+    """`event: start`, first."""
+
+    task: TaskOut = Field(description="the task as built")
+    model: ModelSetup = Field(description="the model being trained")
+    probe: ProbeInfo = Field(description="the fixed sequence whose gradient curve is drawn")
+    steps: int = Field(description="updates planned")
+    estimated_seconds: float = Field(
+        description="how long the run should take: updates and measurements timed on this "
+        "machine just before it starts"
+    )
+    config: dict[str, Any] = Field(description="every setting of the run, defaults filled in")
+
+
+class ProgressEvent(BaseModel):
+    """`event: progress`: the latest update, plus every update since the last progress event."""
+
+    update: int = Field(description="k: updates applied (or attempted, before `diverged`)")
+    loss: ValueOrNull = Field(description="training loss of update k (null: NaN or infinite)")
+    grad_norm: ValueOrNull = Field(
+        description="||dL/dtheta||_2 over all parameters, before clipping (null: non-finite)"
+    )
+    clipped: bool = Field(description="clipping changed the gradient of update k")
+    elapsed: float = Field(description="seconds since training started")
+    eta: ValueOrNull = Field(description="seconds left at the pace so far")
+    first_update: int = Field(description="the update of losses[0]")
+    losses: list[ValueOrNull] = Field(description="loss of updates first_update .. update")
+    grad_norms: list[ValueOrNull] = Field(description="grad_norm of the same updates")
+    clipped_flags: list[bool] = Field(description="clipped of the same updates")
+
+
+class EvalEvent(BaseModel):
+    """`event: eval`: the held-out metric."""
+
+    update: int = Field(description="updates applied (0: the untrained model)")
+    metric: Literal["accuracy", "bits_per_char", "mse"] = Field(description="which metric")
+    value: ValueOrNull = Field(description="its value on held-out sequences (null: NaN)")
+    solved: bool = Field(description="the value is past the task's threshold")
+
+
+class ProbeEvent(BaseModel):
+    """`event: probe`: exact per-step gradient norms of the task's loss on the probe."""
+
+    update: int = Field(description="updates applied")
+    loss: float = Field(description="the task's loss on the probe sequence alone")
+    grad_h: list[LogNorms] = Field(
+        description="(L, T) log10 ||dL/dh_t|| per layer, exact in float64 beyond its range "
+        "(scaled backward of models/cells.py); null where the gradient is exactly zero"
+    )
+    grad_c: list[LogNorms] | None = Field(
+        description="(L, T) log10 ||dL/dc_t|| (LSTM; null entries: exactly zero), else null"
+    )
+
+
+class TrainedModel(BaseModel):
+    """A model spec (DESIGN.md section 3): /api/trace, /explore and /hello take it as it is
+    for a character task. The adding problem's model reads (value, marker) pairs: it has
+    `input_size`/`output_size` and a `note` instead of `vocab`."""
+
+    cell: CellName = Field(description="recurrent cell")
+    vocab: list[str] | None = Field(None, description="characters; absent for the adding model")
+    hidden_size: int = Field(description="H")
+    num_layers: int = Field(description="L")
+    nonlinearity: Literal["tanh", "relu"] = Field(description="the vanilla RNN's")
+    state_dict: dict[str, TensorJSON] = Field(
+        description="the trained float32 weights, written with float64 digits so they read back "
+        "exactly; torch names: weight_ih_l0 ... plus readout.weight, readout.bias"
+    )
+    input_size: int | None = Field(None, description="adding model only: 2")
+    output_size: int | None = Field(None, description="adding model only: 1")
+    note: str | None = Field(None, description="adding model only: why it is not a char model")
+
+
+class SnapshotEvent(BaseModel):
+    """`event: snapshot`: everything the replay scrubber shows at one update."""
+
+    update: int = Field(description="updates applied")
+    state_dict: dict[str, TensorJSON] = Field(description="the weights then (torch names)")
+    metric: ValueOrNull = Field(description="held-out metric then")
+    probe_h: Matrix = Field(description="(T, H) top layer's hidden states on the probe")
+    probe_c: Matrix | None = Field(description="(T, H) top layer's cell states (LSTM), else null")
+    probe_output: Matrix = Field(
+        description="(T, O) softmax probabilities over the vocabulary, or the adding model's "
+        "output (T, 1)"
+    )
+    grad_h: list[LogNorms] = Field(description="as in the probe event")
+    grad_c: list[LogNorms] | None = Field(description="as in the probe event")
+
+
+class DivergedEvent(BaseModel):
+    """`event: diverged`: the loss or gradient became NaN or infinite; `done` follows."""
+
+    update: int = Field(description="the update whose loss or gradient was not finite")
+    message: str = Field(description="'diverged at update k: ...' with what to change")
+
+
+class DoneEvent(BaseModel):
+    """`event: done`, last."""
+
+    reason: Literal["finished", "stopped", "time_limit", "diverged"] = Field(
+        description="why the run ended ('time_limit': the server's wall-time limit)"
+    )
+    updates: int = Field(description="optimizer updates applied")
+    model: TrainedModel | None = Field(
+        description="the trained model; null only if its weights are no longer finite"
+    )
+    metric: ValueOrNull = Field(description="the last held-out metric")
+    solved: bool = Field(description="the last metric is past the threshold")
+    seconds: float = Field(description="wall time of training")
+
+
+class ErrorEvent(BaseModel):
+    """`event: error`: an unexpected failure ended the stream (a bug; the server logs it)."""
+
+    message: str = Field(description="what failed")
+
+
+TrainEvent = (
+    StartEvent
+    | ProgressEvent
+    | EvalEvent
+    | ProbeEvent
+    | SnapshotEvent
+    | DivergedEvent
+    | DoneEvent
+    | ErrorEvent
+)
+
+
+# --- Comparison events -----------------------------------------------------------------------
+
+
+class CompareEstimate(BaseModel):
+    runs: int = Field(description="training runs: cells x delays x seeds")
+    estimated_seconds: float = Field(
+        description="at most this long: every run's whole budget, timed on this machine; runs "
+        "stop at their first solved eval, so it usually ends sooner"
+    )
+
+
+class PlanEvent(CompareEstimate):
+    """`event: plan`, first."""
+
+    cells: list[CellName] = Field(description="in the order of each `success` list")
+    delays: list[int] = Field(description="ascending")
+    seeds: int = Field(description="runs per cell and delay")
+
+
+class RunEvent(BaseModel):
+    """`event: run`, after each training run."""
+
+    cell: CellName = Field(description="the cell")
+    delay: int = Field(description="D (recall) or T (adding)")
+    seed: int = Field(description="the run's seed")
+    metric: ValueOrNull = Field(description="its last held-out metric")
+    solved: bool = Field(description="it reached the threshold within its budget")
+    updates: int = Field(description="updates it took (the budget if never solved)")
+    seconds: float = Field(description="its wall time")
+
+
+class CompareDone(BaseModel):
+    """`event: done`, last."""
+
+    reason: Literal["finished", "stopped", "time_limit"] = Field(description="why it ended")
+    success: dict[str, list[ValueOrNull]] = Field(
+        description="per cell: the share of seeds that solved the task, per delay (null: not "
+        "run before the comparison ended)"
+    )
+    delays: list[int] = Field(description="the delays of each success list")
+    metric: Literal["accuracy", "mse"] = Field(description="the metric that decided success")
+    threshold: float = Field(description="and its threshold")
+    seconds: float = Field(description="wall time of the comparison")
+
+
+CompareEvent = PlanEvent | RunEvent | CompareDone | ErrorEvent

@@ -1,0 +1,121 @@
+/**
+ * The trained model: open it in /explore or /hello (character tasks) through the browser's
+ * localStorage hand-off (`model=local:<name>`, the server keeps no session), download its
+ * weights as safetensors built here, or download the whole run as JSON.
+ */
+import { el, formatNumber } from "../dom.js";
+import { saveLocalModel } from "../handoff.js";
+import { safetensorsBytes } from "./safetensors.js";
+
+/**
+ * Save bytes or text as a file.
+ * @param {BlobPart} content
+ * @param {string} type
+ * @param {string} filename
+ */
+export function downloadFile(content, type, filename) {
+  const url = URL.createObjectURL(new Blob([content], { type }));
+  el("a", { href: url, download: filename }).click();
+  URL.revokeObjectURL(url);
+}
+
+/**
+ * @typedef {{cell: string, hidden_size: number, num_layers: number, nonlinearity: string,
+ *   state_dict: Record<string, any>, vocab?: string[], input_size?: number,
+ *   output_size?: number, note?: string}} TrainedModel
+ */
+
+export class ModelPanel {
+  /**
+   * @param {{summary: HTMLElement, note: HTMLElement, explore: HTMLAnchorElement,
+   *   hello: HTMLAnchorElement, download: HTMLButtonElement, log: HTMLButtonElement}} elements
+   */
+  constructor(elements) {
+    this.elements = elements;
+    /** @type {TrainedModel | null} */
+    this.model = null;
+    this.name = "";
+    /** @type {() => object} */
+    this.runLog = () => ({});
+    elements.download.addEventListener("click", () => this.download());
+    elements.log.addEventListener("click", () => {
+      downloadFile(JSON.stringify(this.runLog()), "application/json", `${this.name || "lab-run"}.json`);
+    });
+  }
+
+  /** No model yet (a run is starting). */
+  clear() {
+    this.model = null;
+    this.setLink(this.elements.explore, null);
+    this.setLink(this.elements.hello, null);
+    this.elements.download.disabled = true;
+    this.elements.log.disabled = true;
+    this.elements.summary.textContent = "Training…";
+    this.elements.note.textContent = "";
+  }
+
+  /**
+   * Enable or disable a link (a link without href is neither clickable nor focusable).
+   * @param {HTMLAnchorElement} link
+   * @param {string | null} href
+   */
+  setLink(link, href) {
+    if (href === null) {
+      link.removeAttribute("href");
+      link.setAttribute("aria-disabled", "true");
+    } else {
+      link.href = href;
+      link.removeAttribute("aria-disabled");
+    }
+  }
+
+  /**
+   * Offer a model.
+   * @param {TrainedModel} model
+   * @param {{name: string, label: string, text: string | null, runLog: () => object}} info
+   *   `text`: what /hello and /explore should read (null for a model that reads numbers)
+   */
+  show(model, { name, label, text, runLog }) {
+    this.model = model;
+    this.name = name;
+    this.runLog = runLog;
+    const { summary, note, explore, hello, download, log } = this.elements;
+    download.disabled = false;
+    log.disabled = false;
+    const shape = model.vocab
+      ? `${model.vocab.length} characters in, ${model.vocab.length} out`
+      : `${model.input_size} numbers in, ${model.output_size} out`;
+    const parameters = Object.values(model.state_dict).reduce((n, t) => n + [t].flat(2).length, 0);
+    summary.textContent = `${label}: ${model.cell.toUpperCase()}, ${model.num_layers} × ${model.hidden_size} units, ` +
+      `${shape}, ${formatNumber(parameters, 0)} weights.`;
+    if (!model.vocab || text === null) {
+      this.setLink(explore, null);
+      this.setLink(hello, null);
+      note.textContent = model.note ?? "This model reads numbers, not characters, so /explore and /hello cannot open it; download its weights instead.";
+      return;
+    }
+    try {
+      const value = saveLocalModel(name, model);
+      const query = (/** @type {string} */ page) => `/${page}?${new URLSearchParams({ model: value, text })}`;
+      this.setLink(explore, query("explore"));
+      this.setLink(hello, query("hello"));
+      note.textContent = `Stored in this browser as ${value}; the links open it on the probe sequence.`;
+    } catch (error) {
+      this.setLink(explore, null);
+      this.setLink(hello, null);
+      note.textContent = `This browser could not store the model (${/** @type {Error} */ (error).message}); download its weights instead.`;
+    }
+  }
+
+  /** Download the weights as a .safetensors file (float32, PyTorch names). */
+  download() {
+    if (!this.model) return;
+    const { state_dict: stateDict, ...config } = this.model;
+    try {
+      const bytes = safetensorsBytes(stateDict, { format: "pt", unrolled_config: JSON.stringify(config) });
+      downloadFile(bytes, "application/octet-stream", `${this.name}.safetensors`);
+    } catch (error) {
+      this.elements.note.textContent = `Could not build the file: ${/** @type {Error} */ (error).message}`;
+    }
+  }
+}

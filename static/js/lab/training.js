@@ -1,0 +1,333 @@
+/**
+ * One training run on the page: POST /api/train, read its events, and keep every view current.
+ * Events are buffered and drawn together a few times a second (one Plotly.extendTraces per
+ * chart for all the points that arrived), so the page keeps up with the stream at any rate and
+ * leaves the CPU to the training when browser and server share a laptop.
+ *
+ * Test hooks on <body>: `data-run` is idle | running | finished | stopped | time_limit |
+ * diverged | error | ended; `data-update` is the last update received.
+ */
+import { LAB } from "../config.js";
+import { formatNumber } from "../dom.js";
+import { drawProbe, higherIsBetter, METRIC_NAMES, resetCurves, resetMetric } from "./charts.js";
+import { streamEvents } from "./stream.js";
+
+/**
+ * @typedef {{update: number, loss: number | null, grad_norm: number | null, clipped: boolean,
+ *   elapsed: number, eta: number | null, first_update?: number, losses?: (number | null)[],
+ *   grad_norms?: (number | null)[], clipped_flags?: boolean[]}} ProgressEvent
+ * @typedef {{update: number, metric: string, value: number | null, solved: boolean}} EvalEvent
+ */
+
+/** Seconds as people read them: "8 s", "2 min 5 s". @param {number} s */
+export function duration(s) {
+  if (s < 10) return `${formatNumber(Math.max(0, s), 1)} s`;
+  const whole = Math.round(s);
+  return whole < 60 ? `${whole} s` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
+}
+
+/**
+ * The probe sequence as a text that /hello and /explore read: its characters, then the last
+ * target, so the model's answer at the last step is scored (recall: "a3141?" + "a").
+ * @param {{inputs: unknown[], targets?: unknown} | undefined} probe
+ * @returns {string | null} null when the probe is not made of characters
+ */
+export function probeText(probe) {
+  if (!probe || !probe.inputs.every((c) => typeof c === "string")) return null;
+  const targets = [probe.targets ?? []].flat();
+  const last = targets.at(-1);
+  return probe.inputs.join("") + (typeof last === "string" ? last : "");
+}
+
+/**
+ * Points received and not drawn yet, per series.
+ * @returns {Record<"loss" | "norm" | "clipped" | "metric", {x: number[], y: (number | null)[]}>}
+ */
+function nothingPending() {
+  return { loss: { x: [], y: [] }, norm: { x: [], y: [] }, clipped: { x: [], y: [] }, metric: { x: [], y: [] } };
+}
+
+const DONE_WORDS = {
+  finished: "finished",
+  stopped: "stopped by the server",
+  time_limit: "stopped at the time limit",
+  diverged: "diverged",
+};
+
+export class Training {
+  /**
+   * @param {{charts: ReturnType<typeof import("./charts.js").createRunCharts>,
+   *   replay: import("./replay.js").Replay, model: import("./model-panel.js").ModelPanel,
+   *   progress: HTMLProgressElement, status: HTMLElement, error: HTMLElement,
+   *   probeDescription: HTMLElement, taskDescription: HTMLElement, views: HTMLElement,
+   *   onBusy: (busy: boolean) => void}} view
+   */
+  constructor(view) {
+    this.view = view;
+    /** @type {AbortController | null} */
+    this.controller = null;
+    this.resetRun({}, "");
+  }
+
+  /**
+   * Forget the last run.
+   * @param {object} request
+   * @param {string} name
+   */
+  resetRun(request, name) {
+    this.request = /** @type {any} */ (request);
+    this.name = name;
+    /** @type {any} */
+    this.start = null;
+    /** @type {Array<{event: string, data: any}>} */
+    this.log = [];
+    this.pending = nothingPending();
+    /** @type {ProgressEvent | null} */
+    this.last = null;
+    /** @type {EvalEvent | null} */
+    this.lastEval = null;
+    /** @type {number | null} */
+    this.solvedAt = null;
+    /** @type {import("./charts.js").ProbeEvent | null} */
+    this.firstProbe = null;
+    /** @type {import("./charts.js").ProbeEvent | null} */
+    this.latestProbe = null;
+    window.clearTimeout(this.timer);
+    this.timer = 0;
+    this.drawnAt = 0;
+    /** ms the last redraw took */
+    this.drawCost = 0;
+    this.ended = false;
+    /** @type {number | null} the update whose loss or gradient was not finite */
+    this.divergedAt = null;
+  }
+
+  /**
+   * Start a run of `request`; resolves when it has ended (any way).
+   * @param {object} request the POST /api/train body
+   * @param {string} name what the trained model will be called
+   */
+  async run(request, name) {
+    this.resetRun(request, name);
+    const controller = new AbortController();
+    this.controller = controller;
+    this.setState("running");
+    this.view.onBusy(true);
+    this.showError(null);
+    this.view.model.clear();
+    this.view.progress.value = 0;
+    this.view.status.textContent = "starting…";
+    // A screen reader hears the status when the run is over, not at every update.
+    this.view.status.setAttribute("aria-busy", "true");
+    this.view.views.hidden = false;
+    await resetCurves(this.view.charts, this.request);
+    try {
+      await streamEvents("/api/train", request, (event, data) => this.onEvent(event, data), controller.signal);
+      this.flush();
+      if (!this.ended) this.finish("ended", `the connection closed at update ${this.last?.update ?? 0} before the run finished`);
+    } catch (error) {
+      this.flush();
+      if (controller.signal.aborted) this.finish("stopped", `stopped at update ${this.last?.update ?? 0}`);
+      else {
+        this.showError(/** @type {Error} */ (error).message);
+        this.finish("error", "");
+      }
+    }
+    this.controller = null;
+    this.view.onBusy(false);
+  }
+
+  /** Stop the run: abort the request (the server stops its work when the client leaves). */
+  stop() {
+    this.controller?.abort();
+  }
+
+  /**
+   * @param {string} event
+   * @param {any} data
+   */
+  onEvent(event, data) {
+    this.log.push({ event, data });
+    if (event === "start") this.onStart(data);
+    else if (event === "progress") this.onProgress(data);
+    else if (event === "eval") this.onEval(data);
+    else if (event === "probe") this.onProbe(data);
+    else if (event === "snapshot") this.view.replay.add(data);
+    else if (event === "diverged") this.onDiverged(data);
+    else if (event === "done") this.onDone(data);
+    else if (event === "error") this.showError(data.message ?? JSON.stringify(data));
+    else return;
+    this.schedule();
+  }
+
+  /** @param {any} data */
+  onStart(data) {
+    this.start = data;
+    const { task, probe } = data;
+    this.view.taskDescription.textContent = task.description ?? "";
+    this.view.probeDescription.textContent = `Probe: ${probe.description}`;
+    this.view.replay.reset(probe, task.metric);
+    resetMetric(this.view.charts.metric, task);
+    this.view.status.textContent = `training… about ${duration(data.estimated_seconds)} for ${data.steps} updates`;
+  }
+
+  /**
+   * Every update since the last progress event (`first_update` … `update`); an event without
+   * those lists counts as the one update it names.
+   * @param {ProgressEvent} data
+   */
+  onProgress(data) {
+    this.last = data;
+    this.showProgress(data);
+    const { loss, norm, clipped } = this.pending;
+    const losses = data.losses ?? [data.loss];
+    const norms = data.grad_norms ?? [data.grad_norm];
+    const flags = data.clipped_flags ?? [data.clipped];
+    const first = data.first_update ?? data.update;
+    losses.forEach((value, k) => {
+      const update = first + k;
+      loss.x.push(update);
+      loss.y.push(value);
+      norm.x.push(update);
+      norm.y.push(norms[k]);
+      if (flags[k]) {
+        clipped.x.push(update);
+        clipped.y.push(norms[k]);
+      }
+    });
+  }
+
+  /** @param {EvalEvent} data */
+  onEval(data) {
+    this.lastEval = data;
+    this.pending.metric.x.push(data.update);
+    this.pending.metric.y.push(data.value);
+    if (data.solved && this.solvedAt === null) this.solvedAt = data.update;
+  }
+
+  /** @param {import("./charts.js").ProbeEvent} data */
+  onProbe(data) {
+    this.firstProbe ??= data;
+    this.latestProbe = data;
+  }
+
+  /** @param {{update: number, message: string}} data */
+  onDiverged(data) {
+    this.divergedAt = data.update;
+    this.showError(data.message, "diverged");
+  }
+
+  /** @param {any} data */
+  onDone(data) {
+    this.ended = true;
+    this.flush();
+    const reason = /** @type {keyof typeof DONE_WORDS} */ (data.reason);
+    const words = DONE_WORDS[reason] ?? reason;
+    const seconds = typeof data.seconds === "number" ? ` in ${duration(data.seconds)}` : "";
+    const update = reason === "diverged" && this.divergedAt !== null ? this.divergedAt : data.updates;
+    if (data.model) this.offerModel(data.model, data.updates);
+    this.finish(reason, `${words} at update ${update}${seconds}`);
+  }
+
+  /**
+   * The model at the end, or (a stopped run) at its last snapshot.
+   * @param {import("./model-panel.js").TrainedModel} model
+   * @param {number} updates how many updates trained it
+   */
+  offerModel(model, updates) {
+    this.view.model.show(model, {
+      name: this.name,
+      label: `${this.start?.task?.title ?? this.request.task}, after ${updates} updates`,
+      text: model.vocab ? probeText(this.start?.probe) : null,
+      runLog: () => ({ request: this.request, events: this.log }),
+    });
+  }
+
+  /**
+   * Draw what arrived soon: at most every `LAB.drawInterval` ms, and never more than
+   * 1 / `LAB.drawShare` of the time (a redraw of thousands of points gets slower as the run
+   * grows; the batches grow instead, and no point is dropped).
+   */
+  schedule() {
+    if (this.timer) return;
+    const gap = Math.max(LAB.drawInterval, this.drawCost / LAB.drawShare);
+    const wait = Math.max(0, this.drawnAt + gap - performance.now());
+    this.timer = window.setTimeout(() => this.flush(), wait);
+  }
+
+  /** Draw every buffered point now. */
+  flush() {
+    window.clearTimeout(this.timer);
+    this.timer = 0;
+    const started = performance.now();
+    const { charts } = this.view;
+    const { loss, norm, clipped, metric } = this.pending;
+    charts.loss.append([loss]);
+    charts.norm.append([norm, clipped]);
+    charts.metric.append([metric]);
+    this.pending = nothingPending();
+    if (this.latestProbe && this.start) {
+      drawProbe(charts.probe, this.start.probe, this.latestProbe, this.firstProbe);
+      this.latestProbe = null;
+    }
+    this.drawnAt = performance.now();
+    this.drawCost = this.drawnAt - started;
+  }
+
+  /** @param {ProgressEvent} p */
+  showProgress(p) {
+    const steps = this.start?.steps ?? this.request.steps;
+    this.view.progress.max = steps;
+    this.view.progress.value = p.update;
+    document.body.dataset.update = String(p.update);
+    const left = p.eta === null || p.eta === undefined ? "" : ` · about ${duration(p.eta)} left`;
+    this.view.status.textContent = `update ${p.update} of ${steps}${left}${this.scoreText()}`;
+  }
+
+  /** " · held-out accuracy 0.53 (solved at update 300)" @returns {string} */
+  scoreText() {
+    const e = this.lastEval;
+    if (!e) return "";
+    const name = METRIC_NAMES[/** @type {keyof typeof METRIC_NAMES} */ (e.metric)] ?? e.metric;
+    const value = e.value === null ? "not a number" : formatNumber(e.value, higherIsBetter(e.metric) ? 3 : 4);
+    const solved = this.solvedAt === null ? "" : ` — solved at update ${this.solvedAt}`;
+    return ` · held-out ${name} ${value}${solved}`;
+  }
+
+  /**
+   * The run is over: say how, and offer the last snapshot's model when there is no final one.
+   * @param {string} state
+   * @param {string} text
+   */
+  finish(state, text) {
+    this.ended = true;
+    this.setState(state);
+    this.view.status.setAttribute("aria-busy", "false");
+    if (this.last) {
+      document.body.dataset.update = String(this.last.update);
+      this.view.progress.value = this.last.update;
+    }
+    if (text) this.view.status.textContent = `${text}${this.scoreText()}`;
+    const snapshot = this.view.replay.snapshots.at(-1);
+    if (!this.view.model.model && snapshot && this.start?.model) {
+      this.offerModel({ ...this.start.model, state_dict: snapshot.state_dict }, snapshot.update);
+    }
+  }
+
+  /** @param {string} state */
+  setState(state) {
+    document.body.dataset.run = state;
+  }
+
+  /**
+   * Show an error (or the divergence message) as text; null hides it.
+   * @param {string | null} message
+   * @param {string} kind
+   */
+  showError(message, kind = "error") {
+    const box = this.view.error;
+    box.hidden = message === null;
+    box.textContent = message ?? "";
+    box.dataset.kind = kind;
+  }
+}

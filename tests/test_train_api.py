@@ -1,0 +1,321 @@
+"""The training lab over real HTTP: event streams in order and valid, the trained model traces,
+a client that leaves stops its run (the server's CPU time stops growing), divergence, the
+concurrency limit, and a clear 4xx for every bad setting."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import torch
+from pydantic import BaseModel
+from torch.testing import assert_close
+
+from server.schemas.train import (
+    CompareDone,
+    CompareEstimate,
+    DivergedEvent,
+    DoneEvent,
+    EvalEvent,
+    PlanEvent,
+    ProbeEvent,
+    ProgressEvent,
+    RunEvent,
+    SnapshotEvent,
+    StartEvent,
+    TaskCatalogue,
+)
+from tests.server_process import Server, running_server
+
+TRAIN_EVENTS: dict[str, type[BaseModel]] = {
+    "start": StartEvent,
+    "progress": ProgressEvent,
+    "eval": EvalEvent,
+    "probe": ProbeEvent,
+    "snapshot": SnapshotEvent,
+    "diverged": DivergedEvent,
+    "done": DoneEvent,
+}
+COMPARE_EVENTS: dict[str, type[BaseModel]] = {
+    "plan": PlanEvent,
+    "run": RunEvent,
+    "done": CompareDone,
+}
+RECALL = {
+    "task": "recall",
+    "delay": 4,
+    "cell": "gru",
+    "steps": 60,
+    "probe_every": 20,
+    "snapshot_every": 30,
+    "seed": 3,
+}
+LONG = {"task": "recall", "delay": 40, "cell": "lstm", "hidden_size": 64, "steps": 5000}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    with running_server(env={"UNROLLED_MAX_TRAINING_RUNS": "1"}) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        yield client
+
+
+def strict(text: str) -> dict:
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {token}")
+
+    data: dict = json.loads(text, parse_constant=refuse)
+    return data
+
+
+def sse(response: httpx.Response) -> Iterator[tuple[str, dict]]:
+    """(event name, data) of each server-sent event, as a browser reads them."""
+    name, data = "message", []
+    for line in response.iter_lines():
+        if line == "":
+            if data:
+                yield name, strict("\n".join(data))
+            name, data = "message", []
+        elif line.startswith(":"):
+            continue
+        elif line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            data.append(line.removeprefix("data: "))
+    assert not data, "the stream ended inside an event"
+
+
+def stream(http: httpx.Client, path: str, body: dict) -> list[tuple[str, dict]]:
+    with http.stream("POST", path, json=body) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return list(sse(response))
+
+
+def test_a_run_streams_its_events_in_order(http: httpx.Client):
+    events = stream(http, "/api/train", RECALL)
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "start" and kinds[-1] == "done"
+    assert kinds[1:4] == ["eval", "probe", "snapshot"]  # the untrained model
+    for kind, data in events:
+        TRAIN_EVENTS[kind].model_validate(data)
+    updates = {kind: [d["update"] for k, d in events if k == kind] for kind in ("eval", "snapshot")}
+    assert updates == {"eval": [0, 20, 30, 40, 60], "snapshot": [0, 30, 60]}  # + at snapshots
+    progress = [d for k, d in events if k == "progress"]
+    covered = [u for d in progress for u in range(d["first_update"], d["update"] + 1)]
+    assert covered == list(range(1, 61))
+    start, done = events[0][1], events[-1][1]
+    assert start["task"]["parameters"] == {"delay": 4} and start["model"]["cell"] == "gru"
+    assert done["reason"] == "finished" and done["updates"] == 60
+
+
+def test_the_trained_model_traces_and_matches_its_last_snapshot(http: httpx.Client):
+    events = stream(http, "/api/train", RECALL)
+    start, done = events[0][1], events[-1][1]
+    snapshot = [d for k, d in events if k == "snapshot"][-1]
+    probe = start["probe"]
+    text = "".join(probe["inputs"]) + probe["targets"][0]  # the probe, then its answer
+    traced = http.post("/api/trace", json={"model": done["model"], "text": text, "loss": "last"})
+    assert traced.status_code == 200, traced.text
+    trace = strict(traced.text)
+    steps = len(probe["inputs"])
+    # The trace's last loss is the task's loss on the probe: same hidden states, same outputs,
+    # same per-step gradient curve as the lab measured at its last snapshot.
+    assert_close(torch.tensor(trace["layers"][0]["h"][:steps]), torch.tensor(snapshot["probe_h"]))
+    assert_close(torch.tensor(trace["probs"][:steps]), torch.tensor(snapshot["probe_output"]))
+    assert_close(
+        torch.tensor(trace["grads"][0]["h"][:steps]),
+        torch.tensor(snapshot["grad_h"][0]),
+        rtol=0,
+        atol=1e-12,
+    )
+    assert trace["total_loss"] == pytest.approx(
+        [d for k, d in events if k == "probe"][-1]["loss"], rel=1e-9
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_client_that_disconnects_stops_its_run(server: Server):
+    pid = server.process.pid
+    with (
+        httpx.Client(base_url=server.url, timeout=60) as client,
+        client.stream("POST", "/api/train", json=LONG) as response,
+    ):
+        events = sse(response)  # held: a generator closed early would close the connection
+        seen = 0
+        while seen < 3:
+            seen += next(events)[0] == "progress"
+        busy_from = cpu_seconds(pid)
+        time.sleep(2.0)
+        busy = cpu_seconds(pid) - busy_from
+    # Leaving the block closed the connection in the middle of the stream.
+    time.sleep(1.0)
+    idle_from = cpu_seconds(pid)
+    time.sleep(2.0)
+    idle = cpu_seconds(pid) - idle_from
+    # While connected the run computes (on a busy machine it may get well under one core)...
+    assert busy > 0.15, f"the run used only {busy:.2f} s of CPU in 2 s while connected"
+    # ... and from a second after the client left, nothing does.
+    assert idle < min(0.1, busy / 3), f"{idle:.2f} s of CPU in 2 s after the client left"
+    # The slot is free again (this server allows one run at a time).
+    with httpx.Client(base_url=server.url, timeout=60) as again:
+        assert stream(again, "/api/train", {"steps": 2})[-1][1]["reason"] == "finished"
+    assert "Traceback" not in server.log_text()
+
+
+def test_a_huge_learning_rate_ends_with_a_diverged_event(http: httpx.Client):
+    body = {
+        "task": "adding",
+        "length": 30,
+        "cell": "rnn",
+        "nonlinearity": "relu",
+        "optimizer": "sgd",
+        "lr": 2.0,
+        "steps": 300,
+    }
+    events = stream(http, "/api/train", body)  # strict JSON all along: NaN is null
+    assert [k for k, _ in events][-2:] == ["diverged", "done"]
+    diverged, done = events[-2][1], events[-1][1]
+    assert diverged["message"].startswith(f"diverged at update {diverged['update']}: the loss is")
+    assert done["reason"] == "diverged" and done["updates"] == diverged["update"] - 1
+    last = [d for k, d in events if k == "progress"][-1]
+    assert last["update"] == diverged["update"] and last["loss"] is None
+
+
+def test_runs_beyond_the_limit_get_429_with_retry_after(server: Server, http: httpx.Client):
+    with (
+        httpx.Client(base_url=server.url, timeout=60) as first,
+        first.stream("POST", "/api/train", json=LONG) as running,
+    ):
+        assert next(sse(running))[0] == "start"
+        for path, body in (("/api/train", RECALL), ("/api/train/compare", {"seeds": 1})):
+            refused = http.post(path, json=body)
+            assert refused.status_code == 429, refused.text
+            assert refused.headers["retry-after"] == "2"
+            message = strict(refused.text)["detail"][0]["msg"]
+            assert "train is busy" in message and "the limit is 1" in message
+    for _ in range(30):  # once the run has stopped, its slot is free
+        response = http.post("/api/train", json={"steps": 1})
+        if response.status_code == 200:
+            break
+        time.sleep(0.2)
+    assert response.status_code == 200
+
+
+def test_a_comparison_streams_plan_runs_and_done(http: httpx.Client):
+    body = {
+        "task": "recall",
+        "cells": ["rnn", "gru"],
+        "delays": [2, 1],
+        "seeds": 1,
+        "steps": 40,
+        "hidden_size": 8,
+    }
+    events = stream(http, "/api/train/compare", body)
+    assert [k for k, _ in events] == ["plan", "run", "run", "run", "run", "done"]
+    for kind, data in events:
+        COMPARE_EVENTS[kind].model_validate(data)
+    runs = [d for k, d in events if k == "run"]
+    done = events[-1][1]
+    assert done["delays"] == [1, 2]
+    for run in runs:
+        assert done["success"][run["cell"]][done["delays"].index(run["delay"])] == float(
+            run["solved"]
+        )
+
+
+def test_estimate_answers_at_once(http: httpx.Client):
+    response = http.post("/api/train/compare/estimate", json={"delays": [5, 10], "seeds": 3})
+    assert response.status_code == 200, response.text
+    estimate = CompareEstimate.model_validate(strict(response.text))
+    assert estimate.runs == 3 * 2 * 3 and estimate.estimated_seconds > 0
+
+
+def test_the_task_catalogue(http: httpx.Client):
+    response = http.get("/api/train/tasks")
+    catalogue = TaskCatalogue.model_validate(strict(response.text))
+    assert [t.name for t in catalogue.tasks] == [
+        "hello",
+        "corpus",
+        "adding",
+        "recall",
+        "parity",
+        "brackets",
+    ]
+    assert {c.name for c in catalogue.corpora} >= {"zen"}
+    assert catalogue.limits.max_runs == 1  # this server's setting
+    recall = next(t for t in catalogue.tasks if t.name == "recall")
+    assert recall.parameter is not None and recall.parameter.name == "delay"
+    assert recall.parameter.maximum == catalogue.limits.max_length - 2
+    again = http.get("/api/train/tasks", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+
+
+BAD_TRAIN = [
+    ({"task": "chess"}, "task", "'recall', 'parity' or 'brackets'"),
+    ({"steps": 5001}, "steps", "the limit is 5000"),
+    ({"hidden_size": 129}, "hidden_size", "the limit is 128"),
+    ({"num_layers": 4}, "num_layers", "the limit is 3"),
+    ({"batch_size": 1000}, "batch_size", "the limit is 256"),
+    ({"task": "recall", "delay": 500}, "delay", "sequences of 502 steps; the limit is 200"),
+    ({"task": "adding", "length": 1}, "length", "at least 2"),
+    ({"task": "brackets", "length": 9}, "length", "even"),
+    ({"task": "corpus", "corpus": "shakespeare"}, "corpus", "'shakespeare' is unknown"),
+    ({"steps": 5000, "probe_every": 1}, "probe_every", "the limit is 1001"),
+    ({"steps": 5000, "snapshot_every": 10}, "snapshot_every", "the limit is 101"),
+    ({"lr": -0.1}, "lr", "greater than 0"),
+    ({"lr": "0.1"}, "lr", "valid number"),
+    ({"steps": 10.5}, "steps", "valid integer"),
+    ({"cell": "transformer"}, "cell", "'rnn', 'lstm' or 'gru'"),
+    ({"learning_rate": 0.1}, "learning_rate", "Extra inputs are not permitted"),
+]
+
+
+@pytest.mark.parametrize(("body", "field", "words"), BAD_TRAIN, ids=[f for _, f, _ in BAD_TRAIN])
+def test_bad_training_settings_get_a_clear_422(http: httpx.Client, body, field, words):
+    response = http.post("/api/train", json=body)
+    assert response.status_code == 422, response.text
+    detail = strict(response.text)["detail"]
+    assert any(d["loc"][-1] == field and words in d["msg"] for d in detail), detail
+
+
+BAD_COMPARE = [
+    ({"seeds": 10, "delays": [1, 2, 3, 4, 5, 6, 7]}, "seeds", "210 runs; the limit is 60"),
+    ({"delays": [5, 500]}, "delays", "delay 500"),
+    ({"delays": [5, 5]}, "delays", "repeats"),
+    ({"cells": ["rnn", "rnn"]}, "cells", "repeats"),
+    ({"task": "adding", "delays": [1]}, "delays", "at least 2"),
+    ({"task": "parity"}, "task", "'recall' or 'adding'"),
+    ({"steps": 6000}, "steps", "the limit is 5000"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"), BAD_COMPARE, ids=[f for _, f, _ in BAD_COMPARE]
+)
+@pytest.mark.parametrize("path", ["/api/train/compare", "/api/train/compare/estimate"])
+def test_bad_comparison_settings_get_a_clear_422(http: httpx.Client, path, body, field, words):
+    response = http.post(path, json=body)
+    assert response.status_code == 422, response.text
+    detail = strict(response.text)["detail"]
+    assert any(d["loc"][-1] == field and words in d["msg"] for d in detail), detail
+
+
+def test_the_server_is_healthy_afterwards(server: Server):
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    assert "Traceback" not in server.log_text()
