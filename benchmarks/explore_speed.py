@@ -13,9 +13,10 @@ In one run:
 - drag: 60 gain positions at one per animation frame (a hand on the slider), how many of them
   the page drew, and how long after the last one the page showed it.
 
-The server runs twice: as `unrolled serve` ships, and with its BLAS and OpenMP pools at one
-thread (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS = 1), since the explorer's
-matrices are small and each request runs in its own worker thread.
+The server runs twice: as `unrolled serve` ships (its BLAS and OpenMP pools at one thread:
+OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS = 1, since the explorer's matrices are
+small and each request runs in its own worker thread), and with pools of two threads, the
+libraries' own default on this machine, for comparison.
 
 Usage: python benchmarks/explore_speed.py [--repeats N]
 """
@@ -44,8 +45,8 @@ from tests.server_process import running_server  # noqa: E402
 HIDDEN = 64
 CELLS = ("rnn", "lstm", "gru")
 STEPS = (200, 1000)
-ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-SERVERS = {"as shipped": {}, "one BLAS/OpenMP thread": ONE_THREAD}
+TWO_THREADS = {name: "2" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+SERVERS = {"as shipped (one BLAS/OpenMP thread)": {}, "BLAS/OpenMP pools of 2": TWO_THREADS}
 
 # Move the gain slider as a hand does (an input event), wait until the page reports every
 # chart redrawn, and read the page's own split of that redraw.

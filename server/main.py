@@ -43,7 +43,8 @@ def create_app() -> FastAPI:
     vendor.mount_static(app, STATIC_DIR)
     install_error_handlers(app)
     install_work_gates(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Level 5, not Starlette's 9: a T=300 trace compresses in ~0.2 s instead of ~1.1 s.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

@@ -14,7 +14,7 @@ from models.network import Network
 from models.spec import Limits, SpecError, make_spec
 from models.trace import LossMode, Trace, trace
 from models.zoo import ZooModel
-from server.encoding import json_bytes, strong_etag
+from server.encoding import EncodedJson, json_bytes
 from server.errors import InputError, spec_error_at
 from server.schemas import InlineModel
 from server.settings import Settings
@@ -130,24 +130,23 @@ class BuiltinTraces:
     def __init__(self, zoo: dict[str, ZooModel], settings: Settings) -> None:
         self.zoo = zoo
         self.settings = settings
-        self.entries: OrderedDict[TraceKey, tuple[bytes, str]] = OrderedDict()
+        self.entries: OrderedDict[TraceKey, EncodedJson] = OrderedDict()
         self.lock = threading.Lock()
 
-    def cached(self, key: TraceKey) -> tuple[bytes, str] | None:
+    def cached(self, key: TraceKey) -> EncodedJson | None:
         with self.lock:
             hit = self.entries.get(key)
             if hit is not None:
                 self.entries.move_to_end(key)
             return hit
 
-    def compute(self, key: TraceKey) -> tuple[bytes, str]:
+    def compute(self, key: TraceKey) -> EncodedJson:
         model_id, text, loss, projections, analysis = key
         name, net = resolve_model(model_id, self.zoo, self.settings.limits(), "query")
         payload = trace_payload(
             name, net, text, loss, projections, analysis, self.settings, "query"
         )
-        body = json_bytes(payload)
-        result = body, strong_etag(body)
+        result = EncodedJson.of(json_bytes(payload))
         with self.lock:
             self.entries[key] = result
             while len(self.entries) > self.settings.trace_cache_entries:

@@ -202,6 +202,19 @@ def test_get_trace_is_cached_with_a_strong_etag(client):
     assert changed.status_code == 200
 
 
+def test_cached_trace_is_sent_gzipped_once_compressed(client):
+    """A cached GET trace goes out as its stored gzip bytes to a client that takes gzip, and as
+    the same JSON to one that does not; both carry the same ETag."""
+    params = {"model": "hello-lstm", "text": "hello", "projections": "true"}
+    plain = client.get("/api/trace", params=params, headers={"Accept-Encoding": "identity"})
+    zipped = client.get("/api/trace", params=params, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["vary"] == "Accept-Encoding"
+    assert zipped.headers["etag"] == plain.headers["etag"]
+    assert zipped.content == plain.content  # httpx decoded the gzip bytes
+
+
 def test_model_list_answers_304(client):
     etag = client.get("/api/models").headers["etag"]
     assert client.get("/api/models", headers={"If-None-Match": etag}).status_code == 304

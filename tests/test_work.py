@@ -4,12 +4,15 @@ two workers share no state."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import threading
 
 import anyio
 import httpx
 import numpy as np
 import pytest
+import torch
 
 from server.work import Busy, WorkGate
 from tests.server_process import running_server
@@ -106,27 +109,82 @@ def test_full_gate_answers_429_and_health_answers_meanwhile():
 
 
 EXPLORE = {"cells": ["rnn", "lstm"], "steps": 30, "hidden_size": 8, "seed": 5}
+TRAIN = {"task": "recall", "delay": 3, "cell": "gru", "hidden_size": 8, "steps": 20, "seed": 1}
 
 
-def test_two_workers_answer_any_request_of_a_session():
-    """Fresh connections land on either worker; every request of a session works on both."""
-    body = heavy_trace_body(text_chars=40, hidden=8)
-    workers: set[int] = set()
-    explorations: set[bytes] = set()
+def connection_per_worker(url: str, workers: int = 2) -> dict[int, httpx.Client]:
+    """Open fresh connections until each worker holds one (a kept-alive connection stays on
+    the worker that accepted it; /healthz names that worker)."""
+    clients: dict[int, httpx.Client] = {}
+    for _ in range(60):
+        client = httpx.Client(base_url=url, timeout=60)
+        worker = client.get("/healthz").json()["worker"]
+        if worker in clients:
+            client.close()
+        else:
+            clients[worker] = client
+        if len(clients) == workers:
+            return clients
+    for client in clients.values():
+        client.close()
+    raise AssertionError(f"only worker(s) {sorted(clients)} answered 60 fresh connections")
+
+
+def lstm_file() -> bytes:
+    """A user's own model: `torch.save` of an nn.LSTM + nn.Linear state_dict."""
+    torch.manual_seed(0)
+    module = torch.nn.ModuleDict({"rnn": torch.nn.LSTM(3, 5), "fc": torch.nn.Linear(5, 3)})
+    buffer = io.BytesIO()
+    torch.save(module.state_dict(), buffer)
+    return buffer.getvalue()
+
+
+def trained_model(client: httpx.Client) -> dict:
+    """Train a small recall model over a stream; the `done` event carries its spec."""
+    with client.stream("POST", "/api/train", json=TRAIN) as response:
+        assert response.status_code == 200, response.read()
+        done = [line for line in response.iter_lines() if line.startswith("data: ")][-1]
+    event = json.loads(done.removeprefix("data: "))
+    assert event["reason"] == "finished", event
+    model: dict = event["model"]
+    return model
+
+
+def test_two_workers_share_no_state_in_a_session():
+    """Every step of a session works on either worker, each step on the other worker than the
+    one before: an import answered by one worker is traced and sampled by the other, a model
+    trained on one is traced on the other, and both answer the same requests byte for byte."""
     with running_server("--workers", "2") as server:
-        for attempt in range(60):
-            with httpx.Client(base_url=server.url, timeout=30) as fresh:  # a new connection
-                health = fresh.get("/healthz").json()
-                workers.add(health["worker"])
-                posted = fresh.post("/api/trace", json=body)
-                assert posted.status_code == 200, posted.text
-                got = fresh.get("/api/trace", params={"model": "hello-gru", "text": "hell"})
-                assert got.status_code == 200
-                explored = fresh.post("/api/explore", json=EXPLORE)
-                assert explored.status_code == 200, explored.text
-                explorations.add(explored.content)
-                assert fresh.get("/hello").status_code == 200
-            if len(workers) == 2 and attempt >= 10:
-                break
-    assert len(workers) == 2, f"only worker(s) {workers} answered 60 fresh connections"
-    assert len(explorations) == 1, "every worker measures the same exploration, byte for byte"
+        clients = connection_per_worker(server.url)
+        a, b = clients.values()
+        try:
+            for first, second in ((a, b), (b, a)):
+                imported = first.post(
+                    "/api/models/import",
+                    files={"file": ("model.pt", lstm_file())},
+                    data={"vocab": "xyz", "prefix": "rnn.", "readout": "fc"},
+                )
+                assert imported.status_code == 200, imported.text
+                spec = {k: v for k, v in imported.json().items() if k not in ("gates", "source")}
+                traced = second.post("/api/trace", json={"model": spec, "text": "xyzzy"})
+                assert traced.status_code == 200, traced.text
+                generated = second.post(
+                    "/api/generate", json={"model": spec, "prompt": "x", "length": 8, "seed": 2}
+                )
+                assert generated.status_code == 200, generated.text
+                model = trained_model(first)
+                body = {"model": model, "text": "".join(model["vocab"])}
+                retraced = [client.post("/api/trace", json=body) for client in (a, b)]
+                assert retraced[0].status_code == 200, retraced[0].text
+                assert retraced[0].content == retraced[1].content
+                same = [
+                    client.post("/api/explore", json=EXPLORE).content for client in (a, b)
+                ] + [
+                    client.get("/api/trace", params={"model": "hello-gru", "text": "hell"}).content
+                    for client in (a, b)
+                ]
+                assert same[0] == same[1] and same[2] == same[3]
+                assert first.get("/hello").status_code == second.get("/hello").status_code == 200
+        finally:
+            for client in clients.values():
+                client.close()

@@ -42,8 +42,7 @@ async def get_trace(
     hit = traces.cached(key)
     if hit is None:
         hit = await work_gate(request, "trace").run(traces.compute, key)
-    body, etag = hit
-    return cacheable_json(request, body, settings.cache_max_age, etag)
+    return cacheable_json(request, hit, settings.cache_max_age)
 
 
 @router.post("", response_model=TraceResponse, responses=ERRORS)
