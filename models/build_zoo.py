@@ -164,11 +164,14 @@ def train(recipe: Recipe) -> tuple[dict[str, torch.Tensor], float]:
     inputs = torch.nn.functional.one_hot(indices[:-1], len(vocab)).float()  # (T-1, V)
     targets = indices[1:]  # (T-1,)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
-    for _ in range(recipe.steps):
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(readout_logits(model, inputs), targets)
-        loss.backward()
-        optimizer.step()
+    # oneDNN's fused LSTM rounds differently on different CPUs; PyTorch's own kernels give
+    # the same bytes on every AVX2 and AVX-512 machine, so the checkpoints rebuild anywhere.
+    with torch.backends.mkldnn.flags(enabled=False):
+        for _ in range(recipe.steps):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(readout_logits(model, inputs), targets)
+            loss.backward()
+            optimizer.step()
     with torch.no_grad():
         final = torch.nn.functional.cross_entropy(readout_logits(model, inputs), targets).item()
     weights = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
