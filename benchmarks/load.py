@@ -5,7 +5,11 @@ in three runs of the same length, one after the other in the same process:
 
 - `/healthz` alone: the reference, what the server does with no model work at all;
 - `GET /api/trace` of built-in models alone (served from the trace cache after the first hit);
-- a classroom mix: /hello page loads, trace GETs and gradient-explorer POSTs in equal parts.
+- a classroom mix: /hello page loads, trace GETs and gradient-explorer POSTs in equal parts;
+  the explorer POSTs move the gain slider over 24 positions, as a class following the lecture
+  does (repeated settings are answered from the server's cache of explorations);
+- explorer POSTs alone, each with a seed never asked before: what the server computes when
+  nothing repeats.
 
 Prints throughput, p50/p99 latency and errors (socket errors plus non-2xx/3xx answers) for
 each, then the ratio of trace to health throughput. Browsers send Accept-Encoding: gzip, so
@@ -64,6 +68,28 @@ def lua_script(requests: list[tuple[str, str, str | None]]) -> str:
     return "\n".join(lines)
 
 
+def fresh_explore_script() -> str:
+    """A wrk script whose every request is an exploration with a new seed (never cached)."""
+    body = json.dumps({**EXPLORE_BODY, "seed": 0}).replace('"seed": 0', '"seed": %d')
+    return "\n".join(
+        [
+            "local counter = 1",
+            "local thread_id = 0",
+            "local threads = 0",
+            "setup = function(thread)",
+            "  thread:set('thread_id', threads)",
+            "  threads = threads + 1",
+            "end",
+            "request = function()",
+            "  counter = counter + 1",
+            f"  local body = string.format('{body}', thread_id * 100000000 + counter)",
+            '  local headers = {["Content-Type"] = "application/json"}',
+            '  return wrk.format("POST", "/api/explore", headers, body)',
+            "end",
+        ]
+    )
+
+
 def milliseconds(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
@@ -112,15 +138,27 @@ def main() -> None:
 
     health = lua_script([("GET", "/healthz", None)])
     traces = lua_script([("GET", path, None) for path in TRACE_PATHS])
+    slider = [{**EXPLORE_BODY, "scale": "sigma", "gain": 0.6 + 0.05 * k} for k in range(24)]
     mix = lua_script(
-        [("GET", "/hello", None), ("GET", TRACE_PATHS[0], None)]
-        + [("POST", "/api/explore", json.dumps(EXPLORE_BODY))]
-        + [("GET", "/hello", None), ("GET", TRACE_PATHS[1], None)]
-        + [("POST", "/api/explore", json.dumps({**EXPLORE_BODY, "seed": 1}))]
+        [
+            request
+            for k, body in enumerate(slider)
+            for request in (
+                ("GET", "/hello", None),
+                ("GET", TRACE_PATHS[k % len(TRACE_PATHS)], None),
+                ("POST", "/api/explore", json.dumps(body)),
+            )
+        ]
+    )
+    runs = (
+        ("healthz", health),
+        ("trace GET", traces),
+        ("mix", mix),
+        ("explore new", fresh_explore_script()),
     )
     results = []
     with running_server("--workers", "2") as server:
-        for name, script in (("healthz", health), ("trace GET", traces), ("mix", mix)):
+        for name, script in runs:
             results.append(run_wrk(name, server.url, script, args.seconds, args.connections))
     print(f"{args.connections} connections, {args.seconds} s each, 2 workers")
     print(

@@ -1,4 +1,9 @@
-"""Dependencies shared by the routers, as type aliases."""
+"""Dependencies shared by the routers, as type aliases.
+
+Each is an `async def` because FastAPI runs a plain `def` dependency in a worker thread: these
+only read app state, and a thread hop per dependency per request cost more than the cached
+trace GET itself.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +18,20 @@ from server.tracing import BuiltinTraces
 Zoo = dict[str, ZooModel]
 
 
-def get_zoo(request: Request) -> Zoo:
+async def get_zoo(request: Request) -> Zoo:
     zoo: Zoo = request.app.state.zoo
     return zoo
 
 
-ZooDep = Annotated[Zoo, Depends(get_zoo)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def current_settings() -> Settings:
+    return get_settings()
 
 
-def get_trace_cache(request: Request) -> BuiltinTraces:
+async def get_trace_cache(request: Request) -> BuiltinTraces:
     traces: BuiltinTraces = request.app.state.traces
     return traces
 
 
+ZooDep = Annotated[Zoo, Depends(get_zoo)]
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 TraceCacheDep = Annotated[BuiltinTraces, Depends(get_trace_cache)]

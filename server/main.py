@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
 from models.zoo import load_zoo
+from server.cache import Answers
 from server.errors import install_error_handlers
+from server.fastpath import CachedTraceGets
 from server.limits import BodySizeLimit
 from server.routes import explore, generate, health, imports, models, pages, trace, train, vendor
 from server.security import SecurityHeaders
@@ -26,6 +28,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     app.state.zoo = load_zoo(settings.checkpoint_dir)
     app.state.traces = BuiltinTraces(app.state.zoo, settings)
+    app.state.explore_answers = Answers(settings.explore_cache_entries)
     yield
 
 
@@ -43,6 +46,7 @@ def create_app() -> FastAPI:
     vendor.mount_static(app, STATIC_DIR)
     install_error_handlers(app)
     install_work_gates(app)
+    app.add_middleware(CachedTraceGets)
     # Level 5, not Starlette's 9: a T=300 trace compresses in ~0.2 s instead of ~1.1 s.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(16 * 2**20, ge=1024, description="size of one request body")
     cache_max_age: int = Field(3600, ge=0, description="seconds a browser may reuse a GET")
     trace_cache_entries: int = Field(256, ge=0, description="built-in traces kept in memory")
+    explore_cache_entries: int = Field(
+        512, ge=0, description="gradient-explorer answers kept in memory, per worker"
+    )
     max_explore_steps: int = Field(1000, ge=2, description="sequence length in the explorer")
     max_explore_hidden: int = Field(128, ge=1, description="hidden units in the explorer")
     max_analysis_chars: int = Field(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -14,6 +12,7 @@ from models.network import Network
 from models.spec import Limits, SpecError, make_spec
 from models.trace import LossMode, Trace, trace
 from models.zoo import ZooModel
+from server.cache import Answers, LruCache
 from server.encoding import EncodedJson, json_bytes
 from server.errors import InputError, spec_error_at
 from server.schemas import InlineModel
@@ -120,25 +119,22 @@ def total_loss(result: Trace) -> float:
 
 
 class BuiltinTraces:
-    """Encoded traces of built-in models with their ETags, kept in an LRU cache.
+    """Encoded traces of built-in models with their ETags, kept and computed once (`Answers`).
 
     Built-in models never change while the server runs, so the same GET gives the same bytes.
     `cached` is a dictionary lookup safe to call on the event loop; `compute` runs the model
-    (call it in a worker thread) and stores the result.
+    (call it in a worker thread).
     """
 
     def __init__(self, zoo: dict[str, ZooModel], settings: Settings) -> None:
         self.zoo = zoo
         self.settings = settings
-        self.entries: OrderedDict[TraceKey, EncodedJson] = OrderedDict()
-        self.lock = threading.Lock()
+        self.answers: Answers[TraceKey, EncodedJson] = Answers(settings.trace_cache_entries)
+        # The same answers by the raw query string that asked for them (server/fastpath.py).
+        self.by_query: LruCache[bytes, EncodedJson] = LruCache(settings.trace_cache_entries)
 
     def cached(self, key: TraceKey) -> EncodedJson | None:
-        with self.lock:
-            hit = self.entries.get(key)
-            if hit is not None:
-                self.entries.move_to_end(key)
-            return hit
+        return self.answers.cache.get(key)
 
     def compute(self, key: TraceKey) -> EncodedJson:
         model_id, text, loss, projections, analysis = key
@@ -146,9 +142,4 @@ class BuiltinTraces:
         payload = trace_payload(
             name, net, text, loss, projections, analysis, self.settings, "query"
         )
-        result = EncodedJson.of(json_bytes(payload))
-        with self.lock:
-            self.entries[key] = result
-            while len(self.entries) > self.settings.trace_cache_entries:
-                self.entries.popitem(last=False)
-        return result
+        return EncodedJson.of(json_bytes(payload))

@@ -18,8 +18,9 @@ from torch.testing import assert_close
 
 from models.importer import from_state_dict, parse_vocab
 from models.trace import trace
+from server.deps import current_settings
 from server.main import app
-from server.settings import Settings, get_settings
+from server.settings import Settings
 
 VOCAB = list("abcde")
 TEXT = "abcdeedcbaab"
@@ -289,7 +290,7 @@ def test_bad_form_fields_name_the_field(client, fields, loc, expected):
 
 
 def test_a_file_over_the_import_limit_is_413_naming_the_limit(client):
-    app.dependency_overrides[get_settings] = lambda: Settings(max_import_bytes=4096)
+    app.dependency_overrides[current_settings] = lambda: Settings(max_import_bytes=4096)
     try:
         data = torch_file(make_model("lstm", 2).state_dict())
         assert len(data) > 4096

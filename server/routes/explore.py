@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from models.explorer import CellResult, ExploreConfig, explore, phase_diagram
 from models.spec import SpecError
+from server.cache import Answers
 from server.deps import SettingsDep
 from server.encoding import json_bytes
 from server.errors import InputError, spec_error_at
@@ -22,6 +24,19 @@ ERRORS: dict[int | str, dict[str, str]] = {
     422: {"description": "a setting is invalid or over its limit; the message names which"},
     429: {"description": "too many explorations running in this worker; see Retry-After"},
 }
+
+
+async def cached_or_computed(http: Request, key: str, compute: Callable[[], bytes]) -> Response:
+    """The stored answer to `key`, or `compute()` run through the explore work gate.
+
+    Explorations are deterministic (the seed is a setting): a class on the same preset, or a
+    slider dragged back over positions already measured, gets the stored bytes, and identical
+    requests arriving together share one computation.
+    """
+    answers: Answers[str, bytes] = http.app.state.explore_answers
+    gate = work_gate(http, "explore")
+    body = await answers.get(key, lambda: gate.run(compute))
+    return Response(body, media_type="application/json")
 
 
 def config_of(request: ExploreRequest, settings: Settings) -> ExploreConfig:
@@ -77,8 +92,7 @@ async def post_explore(http: Request, request: ExploreRequest, settings: Setting
             }
         )
 
-    body = await work_gate(http, "explore").run(compute)
-    return Response(body, media_type="application/json")
+    return await cached_or_computed(http, f"explore {request.model_dump_json()}", compute)
 
 
 @router.post("/phase", response_model=PhaseResponse, responses=ERRORS)
@@ -105,5 +119,4 @@ async def post_phase(http: Request, request: PhaseRequest, settings: SettingsDep
             }
         )
 
-    body = await work_gate(http, "explore").run(compute)
-    return Response(body, media_type="application/json")
+    return await cached_or_computed(http, f"phase {request.model_dump_json()}", compute)
