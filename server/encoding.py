@@ -46,37 +46,48 @@ def strong_etag(body: bytes) -> str:
 
 
 @dataclass(frozen=True)
-class EncodedJson:
-    """A JSON body kept for repeated GETs: its bytes, gzipped once, and its strong ETag."""
+class EncodedBody:
+    """A body kept for repeated GETs: its bytes, gzipped once, its strong ETag, its type."""
 
     body: bytes
     gzipped: bytes
     etag: str
+    media_type: str = "application/json"
 
     @classmethod
-    def of(cls, body: bytes) -> EncodedJson:
+    def of(cls, body: bytes, media_type: str = "application/json") -> EncodedBody:
         compressed = gzip.compress(body, compresslevel=CACHED_GZIP_LEVEL, mtime=0)
-        return cls(body, compressed, strong_etag(body))
+        return cls(body, compressed, strong_etag(body), media_type)
 
 
 def cacheable_json(
-    request: Request, body: bytes | EncodedJson, max_age: int, etag: str | None = None
+    request: Request, body: bytes | EncodedBody, max_age: int, etag: str | None = None
 ) -> Response:
-    """A deterministic GET: strong ETag, Cache-Control, and 304 when the client has it.
-
-    An `EncodedJson` body is sent as its stored gzip bytes to clients that accept gzip, so a
-    cached multi-megabyte trace is not compressed again on every request.
-    """
-    encoded = body if isinstance(body, EncodedJson) else None
+    """A deterministic GET: strong ETag, Cache-Control, and 304 when the client has it."""
+    encoded = body if isinstance(body, EncodedBody) else None
     raw = encoded.body if encoded else body
     assert isinstance(raw, bytes)
     etag = etag or (encoded.etag if encoded else strong_etag(raw))
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-    if encoded:
-        headers["Vary"] = "Accept-Encoding"
-    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+    return cached_response(request, encoded or raw, headers)
+
+
+def cached_response(
+    request: Request, body: bytes | EncodedBody, headers: dict[str, str]
+) -> Response:
+    """`body` with `headers` (ETag and Cache-Control), or a 304 when the client has it.
+
+    An `EncodedBody` is sent as its stored gzip bytes to clients that accept gzip, so a cached
+    multi-megabyte trace is not compressed again on every request.
+    """
+    if isinstance(body, EncodedBody):
+        headers = {**headers, "Vary": "Accept-Encoding"}
+    known = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
+    if headers["ETag"] in known:
         return Response(status_code=304, headers=headers)
-    if encoded and "gzip" in request.headers.get("accept-encoding", ""):
+    if not isinstance(body, EncodedBody):
+        return Response(body, media_type="application/json", headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
-        return Response(encoded.gzipped, media_type="application/json", headers=headers)
-    return Response(raw, media_type="application/json", headers=headers)
+        return Response(body.gzipped, media_type=body.media_type, headers=headers)
+    return Response(body.body, media_type=body.media_type, headers=headers)

@@ -13,7 +13,7 @@ from models.spec import Limits, SpecError, make_spec
 from models.trace import LossMode, Trace, trace
 from models.zoo import ZooModel
 from server.cache import Answers, LruCache
-from server.encoding import EncodedJson, json_bytes
+from server.encoding import EncodedBody, json_bytes
 from server.errors import InputError, spec_error_at
 from server.schemas import InlineModel
 from server.settings import Settings
@@ -129,17 +129,17 @@ class BuiltinTraces:
     def __init__(self, zoo: dict[str, ZooModel], settings: Settings) -> None:
         self.zoo = zoo
         self.settings = settings
-        self.answers: Answers[TraceKey, EncodedJson] = Answers(settings.trace_cache_entries)
+        self.answers: Answers[TraceKey, EncodedBody] = Answers(settings.trace_cache_entries)
         # The same answers by the raw query string that asked for them (server/fastpath.py).
-        self.by_query: LruCache[bytes, EncodedJson] = LruCache(settings.trace_cache_entries)
+        self.by_query: LruCache[bytes, EncodedBody] = LruCache(settings.trace_cache_entries)
 
-    def cached(self, key: TraceKey) -> EncodedJson | None:
+    def cached(self, key: TraceKey) -> EncodedBody | None:
         return self.answers.cache.get(key)
 
-    def compute(self, key: TraceKey) -> EncodedJson:
+    def compute(self, key: TraceKey) -> EncodedBody:
         model_id, text, loss, projections, analysis = key
         name, net = resolve_model(model_id, self.zoo, self.settings.limits(), "query")
         payload = trace_payload(
             name, net, text, loss, projections, analysis, self.settings, "query"
         )
-        return EncodedJson.of(json_bytes(payload))
+        return EncodedBody.of(json_bytes(payload))

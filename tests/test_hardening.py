@@ -43,3 +43,32 @@ def test_plotly_bundle_is_local_compressed_and_cached(client):
     etag = response.headers["etag"]
     again = client.get("/vendor/plotly.min.js", headers={"If-None-Match": etag})
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/", "/hello", "/explore", "/gradients", "/lab", "/docs"])
+def test_pages_are_rendered_once_and_revalidate_to_a_304(client, path):
+    first = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "text/html; charset=utf-8"
+    assert first.headers["content-encoding"] == "gzip"
+    assert first.headers["cache-control"] == "no-cache"  # a new release is seen at once
+    assert first.text.startswith("<!doctype html>")
+    again = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert again.text == first.text and again.headers["etag"] == first.headers["etag"]
+    assert "content-encoding" not in again.headers
+    not_modified = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+
+
+def test_pages_list_every_builtin_model(client):
+    ids = [model["id"] for model in client.get("/api/models").json()["models"]]
+    home = client.get("/").text
+    assert ids and all(model_id in home for model_id in ids)
+
+
+def test_an_unknown_page_is_404_naming_the_pages(client):
+    response = client.get("/nope")
+    assert response.status_code == 404
+    assert response.json()["detail"] == (
+        "no page 'nope'; the pages are /, /hello, /explore, /gradients, /lab"
+    )
