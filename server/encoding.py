@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,9 +56,28 @@ class EncodedBody:
     media_type: str = "application/json"
 
     @classmethod
-    def of(cls, body: bytes, media_type: str = "application/json") -> EncodedBody:
-        compressed = gzip.compress(body, compresslevel=CACHED_GZIP_LEVEL, mtime=0)
+    def of(
+        cls, body: bytes, media_type: str = "application/json", level: int = CACHED_GZIP_LEVEL
+    ) -> EncodedBody:
+        compressed = gzip.compress(body, compresslevel=level, mtime=0)
         return cls(body, compressed, strong_etag(body), media_type)
+
+
+def kept_body(
+    request: Request,
+    key: str,
+    make: Callable[[], bytes],
+    media_type: str = "application/json",
+    level: int = CACHED_GZIP_LEVEL,
+) -> EncodedBody:
+    """The body kept under `key` in this worker (`app.state.kept_bodies`), made by `make()`
+    on its first request: for answers that never change while the server runs (the pages,
+    the built-in models, vendored browser code)."""
+    kept: dict[str, EncodedBody] = request.app.state.kept_bodies
+    body = kept.get(key)
+    if body is None:
+        body = kept[key] = EncodedBody.of(make(), media_type, level)
+    return body
 
 
 def cacheable_json(

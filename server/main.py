@@ -29,7 +29,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.zoo = load_zoo(settings.checkpoint_dir)
     app.state.traces = BuiltinTraces(app.state.zoo, settings)
     app.state.explore_answers = Answers(settings.explore_cache_entries)
-    app.state.pages = {}  # rendered pages by template (server/routes/pages.py)
+    app.state.kept_bodies = {}  # server/encoding.py: kept_body
     yield
 
 

@@ -72,3 +72,12 @@ def test_an_unknown_page_is_404_naming_the_pages(client):
     assert response.json()["detail"] == (
         "no page 'nope'; the pages are /, /hello, /explore, /gradients, /lab"
     )
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/api/models", "/api/models/code-lstm"])
+def test_kept_answers_are_the_same_bytes_and_revalidate(client, path):
+    first = client.get(path)
+    again = client.get(path)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    assert client.get(path, headers={"If-None-Match": first.headers["etag"]}).status_code == 304

@@ -9,7 +9,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from models.zoo import ZooModel
 from server.deps import SettingsDep, ZooDep
-from server.encoding import cacheable_json, json_bytes
+from server.encoding import cacheable_json, json_bytes, kept_body
 from server.schemas import ModelDetail, ModelList
 from server.tracing import unknown_model
 
@@ -46,19 +46,27 @@ def summary(model: ZooModel) -> dict[str, Any]:
 
 
 @router.get("", response_model=ModelList)
-def list_models(request: Request, zoo: ZooDep, settings: SettingsDep) -> Response:
+async def list_models(request: Request, zoo: ZooDep, settings: SettingsDep) -> Response:
     """Every built-in model with its config and final training loss."""
-    body = json_bytes({"models": [summary(model) for model in zoo.values()]})
+    body = kept_body(
+        request, "models", lambda: json_bytes({"models": [summary(m) for m in zoo.values()]})
+    )
     return cacheable_json(request, body, settings.cache_max_age)
 
 
 @router.get(
     "/{model_id:model_id}", response_model=ModelDetail, responses={404: {"description": "no id"}}
 )
-def get_model(model_id: str, request: Request, zoo: ZooDep, settings: SettingsDep) -> Response:
+async def get_model(
+    model_id: str, request: Request, zoo: ZooDep, settings: SettingsDep
+) -> Response:
     """One built-in model: its config and its weights (PyTorch names and layout)."""
     if model_id not in zoo:
         raise unknown_model(model_id, zoo)
     model = zoo[model_id]
-    body = json_bytes({**summary(model), "state_dict": model.net.weights})
+    body = kept_body(
+        request,
+        f"model {model_id}",
+        lambda: json_bytes({**summary(model), "state_dict": model.net.weights}),
+    )
     return cacheable_json(request, body, settings.cache_max_age)
