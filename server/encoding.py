@@ -84,12 +84,10 @@ def cacheable_json(
     request: Request, body: bytes | EncodedBody, max_age: int, etag: str | None = None
 ) -> Response:
     """A deterministic GET: strong ETag, Cache-Control, and 304 when the client has it."""
-    encoded = body if isinstance(body, EncodedBody) else None
-    raw = encoded.body if encoded else body
-    assert isinstance(raw, bytes)
-    etag = etag or (encoded.etag if encoded else strong_etag(raw))
+    if etag is None:
+        etag = body.etag if isinstance(body, EncodedBody) else strong_etag(body)
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-    return cached_response(request, encoded or raw, headers)
+    return cached_response(request, body, headers)
 
 
 def cached_response(
