@@ -25,7 +25,6 @@ import numpy as np
 
 QUOTES = "\"'"
 OPEN, CLOSE = "([{", ")]}"
-FEATURE_NAMES = ("in_quotes", "bracket_depth", "line_position")
 
 
 def text_features(text: str) -> dict[str, np.ndarray]:
