@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -166,12 +167,14 @@ def train(recipe: Recipe) -> tuple[dict[str, torch.Tensor], float]:
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     # oneDNN's fused LSTM rounds differently on different CPUs; PyTorch's own kernels give
     # the same bytes on every AVX2 and AVX-512 machine, so the checkpoints rebuild anywhere.
-    with torch.backends.mkldnn.flags(enabled=False):
-        for _ in range(recipe.steps):
-            optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(readout_logits(model, inputs), targets)
-            loss.backward()
-            optimizer.step()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "TF32 acceleration on top of oneDNN")  # Intel GPUs
+        with torch.backends.mkldnn.flags(enabled=False):
+            for _ in range(recipe.steps):
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(readout_logits(model, inputs), targets)
+                loss.backward()
+                optimizer.step()
     with torch.no_grad():
         final = torch.nn.functional.cross_entropy(readout_logits(model, inputs), targets).item()
     weights = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
