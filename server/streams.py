@@ -13,8 +13,11 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 
+import anyio
 from fastapi import Request
+from fastapi.routing import APIRoute
 from fastapi.sse import ServerSentEvent
+from starlette.types import Receive, Scope, Send
 
 from models.training import Event
 from server.encoding import json_bytes
@@ -23,6 +26,23 @@ from server.work import Busy
 
 log = logging.getLogger("unrolled.streams")
 EventSource = Callable[[threading.Event], Iterator[Event]]  # stop flag -> events
+
+
+class StreamRoute(APIRoute):
+    """A route whose event stream may lose its client at any moment.
+
+    When a client leaves mid-stream, FastAPI's SSE keepalive task can be inside a send to the
+    stream it just closed; it raises BrokenResourceError, which uvicorn then logs as an
+    "Exception in ASGI application" for an ordinary disconnect (FastAPI discussion #15725,
+    still so in 0.165). The run itself is stopped by `StreamedRun.events`; this only keeps the
+    log for real errors.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().handle(scope, receive, send)
+        except* (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            log.debug("a client left its event stream")
 
 
 class RunSlots:

@@ -43,10 +43,10 @@ from server.schemas.train import (
     TrainRequest,
 )
 from server.settings import Settings
-from server.streams import StreamedRun, run_slots
+from server.streams import StreamedRun, StreamRoute, run_slots
 from server.work import work_gate
 
-router = APIRouter(prefix="/api/train", tags=["train"])
+router = APIRouter(prefix="/api/train", tags=["train"], route_class=StreamRoute)
 
 # torch.optim imports torch._dynamo on first use, which makes an (empty, never used) compile
 # cache folder in the temporary directory. Pointing it at the temporary directory itself, which
