@@ -1,7 +1,7 @@
 """A lecture hall in 30 seconds: 100 concurrent clients against a real server with 2 workers.
 
 Drives wrk (Debian's `wrk` package: `apt-get install wrk`) against `unrolled serve --workers 2`
-in three runs of the same length, one after the other in the same process:
+in four runs of the same length, one after the other in the same process:
 
 - `/healthz` alone: the reference, what the server does with no model work at all;
 - `GET /api/trace` of built-in models alone (served from the trace cache after the first hit);

@@ -122,8 +122,7 @@ class BuiltinTraces:
     """Encoded traces of built-in models with their ETags, kept and computed once (`Answers`).
 
     Built-in models never change while the server runs, so the same GET gives the same bytes.
-    `cached` is a dictionary lookup safe to call on the event loop; `compute` runs the model
-    (call it in a worker thread).
+    `compute` runs the model (call it in a worker thread).
     """
 
     def __init__(self, zoo: dict[str, ZooModel], settings: Settings) -> None:
@@ -132,9 +131,6 @@ class BuiltinTraces:
         self.answers: Answers[TraceKey, EncodedBody] = Answers(settings.trace_cache_entries)
         # The same answers by the raw query string that asked for them (server/fastpath.py).
         self.by_query: LruCache[bytes, EncodedBody] = LruCache(settings.trace_cache_entries)
-
-    def cached(self, key: TraceKey) -> EncodedBody | None:
-        return self.answers.cache.get(key)
 
     def compute(self, key: TraceKey) -> EncodedBody:
         model_id, text, loss, projections, analysis = key

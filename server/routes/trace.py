@@ -39,10 +39,8 @@ async def get_trace(
 ) -> Response:
     """Trace a built-in model over `text` (cached; strong ETag)."""
     key = (model, text, loss, projections, analysis)
-    hit = traces.cached(key)  # the common case, answered without a coroutine hop
-    if hit is None:
-        gate = work_gate(request, "trace")
-        hit = await traces.answers.get(key, lambda: gate.run(traces.compute, key))
+    gate = work_gate(request, "trace")
+    hit = await traces.answers.get(key, lambda: gate.run(traces.compute, key))
     traces.by_query.put(request.scope["query_string"], hit)
     return cacheable_json(request, hit, settings.cache_max_age)
 
