@@ -7,13 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import math
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
 import torch
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import ConsoleWatch
 
@@ -469,6 +470,36 @@ def test_generated_text_becomes_the_sequence(page: Page, api: httpx.Client) -> N
         assert trace["targets"][len(prompt) - 1 + k] == step["char"]
         press(page, "ArrowRight")
     assert_view(page, trace, len(prompt) + 2)
+
+
+def test_a_cursor_move_just_before_generating_does_not_undo_its_cursor(
+    page: Page, api: httpx.Client
+) -> None:
+    """The URL write of a cursor move waits a moment; if a generation lands in that moment, the
+    write must not put the old cursor back (CI once saw the generated text shown at t = 0)."""
+    model = model_where(api, cell="lstm", num_layers=2)
+    prompt = model["sample"][:12]
+    open_explore(page, model=model["id"], text=model["sample"][:40], cursor=5)
+    page.locator("#generate-box summary").click()
+    page.fill("#prompt", prompt)
+    page.fill("#length", "40")
+
+    def late_trace(route: Route) -> None:
+        time.sleep(1.0)  # the generated text's trace arrives after the move's URL write is due
+        route.continue_()
+
+    page.route("**/api/trace?*", late_trace)
+    page.evaluate(
+        """() => {
+          const key = new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true });
+          document.body.dispatchEvent(key);
+          document.getElementById("generate-button").click();
+        }"""
+    )
+    page.wait_for_function(GENERATED)
+    wait_ready(page)
+    wait_url(page, "cursor", str(len(prompt) - 1))
+    assert page.evaluate("() => document.body.dataset.cursor") == str(len(prompt) - 1)
 
 
 def test_upload_a_torch_state_dict(page: Page, tmp_path: Path) -> None:

@@ -101,12 +101,12 @@ function view() {
 
 /**
  * Write the cursor to the URL a moment after the last move (browsers throttle history
- * writes, and a URL per frame of playback is of no use).
- * @param {number} t
+ * writes, and a URL per frame of playback is of no use). The write takes the cursor as it is
+ * then: a generation may have set a new one meanwhile, and an older move must not undo it.
  */
-function scheduleUrl(t) {
+function scheduleUrl() {
   window.clearTimeout(urlTimer);
-  urlTimer = window.setTimeout(() => state.update({ cursor: t }), EXPLORE.urlDelay);
+  urlTimer = window.setTimeout(() => state.update({ cursor: state.values.cursor }), EXPLORE.urlDelay);
 }
 
 /**
@@ -119,7 +119,7 @@ function moveCursor(step) {
   const t = Math.min(Math.max(Math.trunc(step), 0), count - 1);
   body.dataset.cursor = String(t);
   state.values.cursor = t;
-  scheduleUrl(t);
+  scheduleUrl();
   cursor.show(t, count);
   byId("cursor-label").textContent = `t = ${t} of ${count - 1}: “${showChar(trace.tokens[t])}”`;
   panels.showCursor(t);
