@@ -1,18 +1,20 @@
-"""The built-in models: loadable, trained as claimed, rebuilt byte for byte by the script.
+"""The built-in models: loadable, trained as claimed, rebuilt by the script.
 
-The corpus models take minutes to train, too long for CI, and their float bits may differ on
-another CPU or PyTorch build; so their rebuild is checked truncated to a few steps (two builds,
-same bytes), and their shipped weights are checked by recomputing the recorded final loss.
+Float32 training rounds differently on another CPU or PyTorch build, so a rebuild equals the
+shipped weights within rounding, and two builds on one machine give the same bytes. The corpus
+models take minutes to train, too long for CI, so their rebuild is checked truncated to a few
+steps (two builds, same bytes), and their shipped weights by recomputing the recorded final loss.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from models.analysis import analyse
 from models.build_zoo import CORPORA, RECIPES, CorpusRecipe, build, windows
@@ -123,15 +125,38 @@ def test_brackets_models_have_a_unit_that_tracks_quotes_or_depth(zoo, model_id):
     assert max(best.values()) >= 0.8, best
 
 
-def test_build_script_rebuilds_the_hello_checkpoints_byte_for_byte(tmp_path):
+def test_build_script_rebuilds_the_hello_checkpoints(tmp_path):
+    """Rebuilt on this machine, the hello models equal the shipped ones within what float32
+    rounding explains: 400 Adam steps on another CPU (AVX-512, MKL) differ by ~2e-6 in the
+    weights, so the bound is a few hundred float32 ulps of weights of order 1-10, not bytes.
+    The record (everything but the final loss's last digit) is the same."""
     for recipe in RECIPES:
-        if recipe.id in HELLO_IDS:
-            build(recipe, tmp_path)
-            for suffix in (".safetensors", ".json"):
-                rebuilt = (tmp_path / f"{recipe.id}{suffix}").read_bytes()
-                shipped = (CHECKPOINT_DIR / f"{recipe.id}{suffix}").read_bytes()
-                digests = hashlib.sha256(rebuilt).digest(), hashlib.sha256(shipped).digest()
-                assert digests[0] == digests[1], f"{recipe.id}{suffix} differs"
+        if recipe.id not in HELLO_IDS:
+            continue
+        build(recipe, tmp_path)
+        rebuilt = load_file(tmp_path / f"{recipe.id}.safetensors")
+        shipped = load_file(CHECKPOINT_DIR / f"{recipe.id}.safetensors")
+        assert rebuilt.keys() == shipped.keys()
+        for name, weight in shipped.items():
+            assert rebuilt[name].dtype == weight.dtype == torch.float32
+            torch.testing.assert_close(rebuilt[name], weight, rtol=1e-4, atol=1e-4, msg=name)
+        config = json.loads((tmp_path / f"{recipe.id}.json").read_text())
+        shipped_config = json.loads((CHECKPOINT_DIR / f"{recipe.id}.json").read_text())
+        loss = config["training"].pop("final_loss")
+        assert loss == pytest.approx(shipped_config["training"].pop("final_loss"), abs=1e-5)
+        assert config == shipped_config
+
+
+@pytest.mark.parametrize("recipe_id", HELLO_IDS)
+def test_hello_recipes_rebuild_byte_for_byte_on_one_machine(tmp_path, recipe_id):
+    """Two builds on the same machine write the same bytes (fixed seed, one thread)."""
+    recipe = next(recipe for recipe in RECIPES if recipe.id == recipe_id)
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        build(recipe, tmp_path / folder)
+    for suffix in (".safetensors", ".json"):
+        first = (tmp_path / "a" / f"{recipe_id}{suffix}").read_bytes()
+        assert first == (tmp_path / "b" / f"{recipe_id}{suffix}").read_bytes()
 
 
 @pytest.mark.parametrize("recipe", CORPUS_RECIPES, ids=CORPUS_IDS)
