@@ -1,9 +1,12 @@
 """Import a user's model: a `torch.nn.RNN/LSTM/GRU` + `nn.Linear` state_dict, from bytes or
 from Python, validated into a model spec with its weights labelled by gate.
 
-A file is read as data, never as code: safetensors (`safetensors.numpy.load`) or a
-`torch.save` file through `torch.load(..., weights_only=True)`, whose unpickler refuses every
-global but tensors and plain containers. Nothing is written to disk.
+A file is read as data, never as code (`models.tensor_files`: safetensors, or a `torch.save`
+archive whose pickle may name only tensors and containers). Nothing is written to disk, and no
+tensor's values are read before its declaration is checked: every entry is first a dtype and
+a shape, checked against the limits (element counts from the declared shape, so a stride-0
+view of one stored float cannot pose as billions), renamed, and matched against the model's
+expected names and shapes; only then are its values read, made float64 and checked finite.
 
 Key names: the recurrent module's tensors may carry a prefix (`rnn.weight_ih_l0`); with no
 prefix given, the one every recurrent tensor shares is used. The readout `nn.Linear` is found
@@ -13,23 +16,59 @@ follows from weight_hh_l0's shape (G*H, H): G = 1 rnn, 4 lstm (i|f|g|o), 3 gru (
 
 from __future__ import annotations
 
-import io
 import json
+import math
 import re
-import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import torch
-from safetensors.numpy import load as load_safetensors
 
 from models.network import Network
 from models.spec import GATES_PER_CELL, Limits, ModelSpec, SpecError, make_spec, validate_weights
+from models.tensor_files import FLOAT_DTYPES, StoredTensor, Unsupported, read_tensors
 
 RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<name>(weight|bias)_(ih|hh|hr)_l\d+(_reverse)?)$")
 CELL_BY_GATES = {gates: cell for cell, gates in GATES_PER_CELL.items()}
+SUPPORTED = "the supported dtypes are " + ", ".join(FLOAT_DTYPES)
+T = TypeVar("T")
+
+
+class Declared(Protocol):
+    """A tensor whose dtype and shape are known before its values are read."""
+
+    @property
+    def dtype(self) -> str: ...
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def values(self) -> np.ndarray:
+        """The values in NumPy, any float dtype: validate_weights makes them float64."""
+        ...
+
+
+@dataclass(frozen=True)
+class GivenTensor:
+    """A tensor or array passed from Python."""
+
+    value: torch.Tensor | np.ndarray
+
+    @property
+    def dtype(self) -> str:
+        return str(self.value.dtype).removeprefix("torch.")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.value.shape)
+
+    def values(self) -> np.ndarray:
+        if isinstance(self.value, np.ndarray):
+            return self.value
+        tensor = self.value.detach().cpu()
+        return (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
 
 
 @dataclass(frozen=True)
@@ -67,71 +106,57 @@ def parse_vocab(value: str) -> list[str]:
     return list(value)
 
 
-def read_file(data: bytes) -> tuple[str, dict[str, Any]]:
-    """The tensors of a safetensors or `torch.save` file: ("safetensors" | "torch", tensors)."""
-    if looks_like_safetensors(data):
-        try:
-            return "safetensors", dict(load_safetensors(data))
-        except Exception as error:  # the parser's own message says what is wrong
-            raise SpecError(
-                "file", f"the safetensors file could not be read: {brief(error)}"
-            ) from error
+def is_text(value: str) -> bool:
+    """False for a string holding a lone surrogate ("\\ud800"), which no UTF-8 can carry."""
     try:
-        loaded = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
-    except Exception as error:  # not a torch file, or a pickle that asks for code
-        raise SpecError(
-            "file",
-            "the file is neither safetensors nor a state_dict saved with torch.save "
-            f"(read as data only, weights_only=True): {torch_load_reason(error)}",
-        ) from error
-    if not isinstance(loaded, Mapping):
-        raise SpecError(
-            "file",
-            f"the file holds a {type(loaded).__name__}, not a state_dict (a dict from tensor "
-            "names to tensors); save module.state_dict()",
-        )
-    return "torch", dict(loaded)
-
-
-def looks_like_safetensors(data: bytes) -> bool:
-    """An 8-byte little-endian header length, then a JSON header."""
-    if len(data) < 10:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
         return False
-    (header,) = struct.unpack("<Q", data[:8])
-    return header < 2**32 and data[8:9] == b"{"  # a torch zip starts "PK", a pickle 0x80
+    return True
 
 
-def torch_load_reason(error: Exception) -> str:
-    """The reason in torch.load's weights-only error, without its advice to load unsafely."""
-    message = str(error)
-    if not message.startswith("Weights only load failed"):
-        return brief(error)
-    if "WeightsUnpickler error:" in message:
-        reason = message.split("WeightsUnpickler error:", 1)[1]
-        reason = re.split(r"Please use|Check the documentation", reason)[0]
-    else:  # the reason is the paragraph between torch's advice and its documentation link
-        advice = ("Weights only load failed", "Check the documentation", "Please file an issue")
-        paragraphs = [part.strip() for part in message.split("\n\n")]
-        reason = " ".join(part for part in paragraphs if not part.startswith(advice))
-    return "the weights-only unpickler refused it: " + brief(ValueError(reason.strip()))
-
-
-def brief(error: Exception, limit: int = 300) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def as_array(name: str, value: Any) -> np.ndarray:
-    """A tensor or array as a NumPy array; anything else names the entry."""
-    if isinstance(value, torch.Tensor):
-        if value.layout != torch.strided or value.is_complex() or value.dtype == torch.bool:
+def check_vocab_text(vocab: list[str]) -> None:
+    for item in vocab:
+        if isinstance(item, str) and not is_text(item):
             raise SpecError(
-                f"state_dict.{name}",
-                f"tensor {name!r} is {value.dtype} ({value.layout}); expected dense real numbers",
+                "vocab", f"vocab entry {item!r} is a lone surrogate, not a character; send UTF-8"
             )
-        return value.detach().to(torch.float64).numpy()
-    if isinstance(value, np.ndarray):
+
+
+def most_tensors(limits: Limits) -> int:
+    """The tensors of the largest model within the limits: 4 per layer and the readout's 2."""
+    return 4 * limits.max_layers + 2
+
+
+def largest_tensor(limits: Limits) -> int:
+    """The elements of the largest tensor of a model within the limits: 4 gates x H rows,
+    max(H, V) columns."""
+    widest = max(limits.max_hidden_size, limits.max_vocab)
+    return max(GATES_PER_CELL.values()) * limits.max_hidden_size * widest
+
+
+def tensor_kind(value: torch.Tensor) -> str | None:
+    """Why a tensor passed from Python has no dense values to read, or None."""
+    if value.is_meta:
+        return "on the meta device (it has no values)"
+    if value.is_quantized:
+        return "quantized"
+    if value.is_nested:
+        return "nested"
+    if value.layout != torch.strided:
+        return f"sparse ({value.layout})"
+    return None
+
+
+def declared(name: str, value: Any) -> Declared | Unsupported:
+    """An entry as a tensor declaration; an entry that is not a tensor is named."""
+    if isinstance(value, StoredTensor | Unsupported | GivenTensor):
         return value
+    if isinstance(value, torch.Tensor):
+        kind = tensor_kind(value)
+        return Unsupported(kind) if kind else GivenTensor(value)
+    if isinstance(value, np.ndarray):
+        return GivenTensor(value)
     kind = "dict" if isinstance(value, Mapping) else type(value).__name__
     raise SpecError(
         "file",
@@ -140,9 +165,64 @@ def as_array(name: str, value: Any) -> np.ndarray:
     )
 
 
-def rename(
-    tensors: Mapping[str, np.ndarray], prefix: str | None, readout: str
-) -> dict[str, np.ndarray]:
+def entries(state_dict: Mapping[Any, Any], limits: Limits) -> dict[str, Declared | Unsupported]:
+    """The entries under their names, as declarations, their count within the limits."""
+    if len(state_dict) > most_tensors(limits):
+        raise SpecError(
+            "file",
+            f"the state_dict holds {len(state_dict)} entries; the limit is {most_tensors(limits)}, "
+            f"the tensors of a model of {limits.max_layers} layers",
+        )
+    for name in state_dict:
+        if not isinstance(name, str):
+            raise SpecError(
+                "file", f"a state_dict key is of type {type(name).__name__}; tensor names are text"
+            )
+        if not is_text(name):
+            raise SpecError("file", f"the state_dict key {name!r} is a lone surrogate, not text")
+    return {name: declared(name, value) for name, value in state_dict.items()}
+
+
+def checked(name: str, tensor: Declared | Unsupported, limits: Limits) -> Declared:
+    """The tensor, if it is dense floating point and no larger than the limits allow."""
+    if isinstance(tensor, Unsupported):
+        raise SpecError(
+            "file", f"tensor {name!r} is {tensor.kind}; expected dense values ({SUPPORTED})"
+        )
+    if tensor.dtype not in FLOAT_DTYPES:
+        raise SpecError("file", f"tensor {name!r} holds {tensor.dtype} values; {SUPPORTED}")
+    count, limit = math.prod(tensor.shape), largest_tensor(limits)
+    if count > limit:
+        raise SpecError(
+            "file",
+            f"tensor {name!r} has shape {list(tensor.shape)}: {count} elements; the limit is "
+            f"{limit}, the largest tensor of a model within the limits (4 gates x "
+            f"max_hidden_size {limits.max_hidden_size} x the wider of max_hidden_size and "
+            f"max_vocab {limits.max_vocab})",
+        )
+    return tensor
+
+
+def check_names_and_shapes(spec: ModelSpec, weights: Mapping[str, Declared]) -> None:
+    """Every tensor is one the model has, in its shape (a missing one validate_weights names)."""
+    expected = spec.expected_shapes()
+    extra = sorted(set(weights) - set(expected))
+    if extra:
+        raise SpecError(
+            "file",
+            f"state_dict has unexpected tensor {extra[0]!r} "
+            f"(shape {list(weights[extra[0]].shape)}); "
+            f"a {spec.cell} with {spec.num_layers} layer(s) has {sorted(expected)}",
+        )
+    for name, tensor in weights.items():
+        if tensor.shape != expected[name]:
+            raise SpecError(
+                "file",
+                f"tensor {name!r} has shape {list(tensor.shape)}; expected {list(expected[name])}",
+            )
+
+
+def rename(tensors: Mapping[str, T], prefix: str | None, readout: str) -> dict[str, T]:
     """The contract's names: the recurrent prefix dropped, the readout called `readout`."""
     recurrent = {key: RECURRENT_KEY.match(key) for key in tensors}
     matched = {key: m for key, m in recurrent.items() if m is not None}
@@ -169,7 +249,7 @@ def rename(
             f"no tensor {readout + '.weight'!r} for the readout Linear; the file has "
             f"{sorted(tensors)[:20]!r} (name its key prefix with `readout`)",
         )
-    renamed: dict[str, np.ndarray] = {}
+    renamed: dict[str, T] = {}
     for key, value in tensors.items():
         found = matched.get(key)
         if key in readout_names:
@@ -182,7 +262,7 @@ def rename(
     return renamed
 
 
-def infer_cell(weights: Mapping[str, np.ndarray], cell: str | None) -> tuple[str, int, int]:
+def infer_cell(weights: Mapping[str, Declared], cell: str | None) -> tuple[str, int, int]:
     """(cell, hidden_size, num_layers) from weight_hh_l0's shape, checked against `cell`."""
     if "weight_hh_l0" not in weights:
         raise SpecError(
@@ -190,7 +270,7 @@ def infer_cell(weights: Mapping[str, np.ndarray], cell: str | None) -> tuple[str
             f"there is no recurrent tensor 'weight_hh_l0' (after the prefix); the tensors are "
             f"{sorted(weights)[:20]!r}",
         )
-    shape = np.shape(weights["weight_hh_l0"])
+    shape = weights["weight_hh_l0"].shape
     gates = shape[0] // shape[1] if len(shape) == 2 and shape[1] > 0 else 0
     if len(shape) != 2 or gates * shape[1] != shape[0] or gates not in CELL_BY_GATES:
         raise SpecError(
@@ -219,14 +299,18 @@ def from_state_dict(
     limits: Limits | None = None,
     source: dict[str, Any] | None = None,
 ) -> ImportedModel:
-    """A validated model from a state_dict (tensors or arrays) and its vocabulary."""
+    """A validated model from a state_dict (tensors, arrays or a file's StoredTensors) and its
+    vocabulary; values are read only once names, dtypes and shapes are the model's."""
     if cell is not None and cell not in GATES_PER_CELL:
         raise SpecError("cell", f"cell {cell!r} is not one of 'rnn', 'lstm', 'gru'")
+    limits = limits or Limits()
     vocab = list(vocab)
-    arrays = {str(name): as_array(str(name), value) for name, value in state_dict.items()}
-    weights = rename(arrays, prefix, readout)
+    check_vocab_text(vocab)
+    found = entries(state_dict, limits)
+    renamed = rename(found, prefix, readout)
+    weights = {name: checked(name, tensor, limits) for name, tensor in renamed.items()}
     cell, hidden_size, num_layers = infer_cell(weights, cell)
-    inputs = np.shape(weights.get("weight_ih_l0", np.zeros((0, 0))))
+    inputs = weights["weight_ih_l0"].shape if "weight_ih_l0" in weights else ()
     if len(inputs) == 2 and inputs[1] != len(vocab):
         raise SpecError(
             "vocab",
@@ -238,11 +322,14 @@ def from_state_dict(
     except SpecError as error:
         field = error.field if error.field in ("vocab", "nonlinearity") else "file"
         raise SpecError(field, error.message) from error
+    check_names_and_shapes(spec, weights)
+    arrays = {name: tensor.values() for name, tensor in weights.items()}
     try:
-        validated = validate_weights(spec, weights)
-    except SpecError as error:  # a tensor of the file: missing, extra, misshapen, not finite
+        with np.errstate(invalid="ignore"):  # a signalling NaN widens quietly, then is named
+            validated = validate_weights(spec, arrays)
+    except SpecError as error:  # a tensor of the file missing, or not finite
         raise SpecError("file", error.message) from error
-    source = source or {"format": "python", "bytes": None, "tensors": len(arrays)}
+    source = source or {"format": "python", "bytes": None, "tensors": len(found)}
     return ImportedModel(spec, validated, source)
 
 
@@ -254,8 +341,20 @@ def import_file(
     prefix: str | None = None,
     readout: str = "readout",
     limits: Limits | None = None,
+    max_bytes: int | None = None,
 ) -> ImportedModel:
-    """A validated model from the bytes of a safetensors or `torch.save` state_dict file."""
-    kind, tensors = read_file(data)
-    source = {"format": kind, "bytes": len(data), "tensors": len(tensors)}
-    return from_state_dict(tensors, vocab, cell, nonlinearity, prefix, readout, limits, source)
+    """A validated model from the bytes of a safetensors or `torch.save` state_dict file.
+
+    `max_bytes` bounds what a torch.save archive's records hold uncompressed, together; by
+    default the file's own size (torch.save stores its records uncompressed)."""
+    limits = limits or Limits()
+    kind, loaded = read_tensors(data, most_tensors(limits), max_bytes or len(data))
+    if not isinstance(loaded, Mapping):
+        held = "Tensor" if isinstance(loaded, StoredTensor | Unsupported) else type(loaded).__name__
+        raise SpecError(
+            "file",
+            f"the file holds a {held}, not a state_dict (a dict from tensor names to tensors); "
+            "save module.state_dict()",
+        )
+    source = {"format": kind, "bytes": len(data), "tensors": len(loaded)}
+    return from_state_dict(loaded, vocab, cell, nonlinearity, prefix, readout, limits, source)

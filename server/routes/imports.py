@@ -91,6 +91,7 @@ async def import_model(http: Request, settings: SettingsDep) -> Response:
                 prefix=fields.get("prefix"),
                 readout=fields.get("readout") or "readout",
                 limits=settings.limits(),
+                max_bytes=settings.max_import_bytes,
             )
         except SpecError as error:
             raise spec_error_at(["body"], error) from error

@@ -14,9 +14,13 @@ class ImportForm(BaseModel):
 
     file: bytes = Field(
         description=(
-            "a safetensors file, or a state_dict saved with torch.save (read with "
-            "weights_only=True: data only, never code), of torch.nn.RNN/LSTM/GRU(len(vocab), H, "
-            "L) plus an nn.Linear(H, len(vocab)) readout; at most max_import_bytes (settings)"
+            "a safetensors file, or a state_dict saved with torch.save (its zip archive read as "
+            "data: the pickle may name only tensors and containers, never code), of "
+            "torch.nn.RNN/LSTM/GRU(len(vocab), H, L) plus an nn.Linear(H, len(vocab)) readout. "
+            "Tensors are dense float16, bfloat16, float32 or float64 (not quantized, sparse or "
+            "on the meta device). At most max_import_bytes (settings), its archive's records "
+            "together too once uncompressed; at most 4 * max_layers + 2 tensors, none over "
+            "4 * max_hidden_size * max(max_hidden_size, max_vocab) elements"
         ),
         json_schema_extra={"format": "binary"},
     )
