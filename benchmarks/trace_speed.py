@@ -28,10 +28,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.autograd_reference import autograd_grads  # noqa: E402
 from models.spec import make_spec  # noqa: E402
 from models.torch_model import build_torch_model, network_from_torch, readout_logits  # noqa: E402
 from models.trace import trace  # noqa: E402
+from tests.autograd_reference import autograd_grads  # noqa: E402
 
 STEPS, HIDDEN = 200, 64
 VOCAB = tuple(string.ascii_lowercase + " .,;:!")  # 32 characters

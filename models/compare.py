@@ -70,12 +70,14 @@ def success_rate(
     return sum(runs) / len(runs) if len(runs) == seeds else None
 
 
-def estimate(config: CompareConfig) -> float:
+def estimate(config: CompareConfig, stop: threading.Event | None = None) -> float:
     """Seconds if every run used its whole budget (an upper bound), timed on this machine:
-    one update and one eval per cell and delay."""
+    one update and one eval per cell and delay. A set `stop` cuts the timing short."""
     total = 0.0
     for train_config in run_configs(replace(config, seeds=1)):
-        update, measurement = estimate_update_seconds(train_config)
+        if stop is not None and stop.is_set():
+            break
+        update, measurement = estimate_update_seconds(train_config, stop=stop)
         evals = train_config.steps // train_config.probe_every + 1
         total += train_config.steps * update + evals * measurement
     return total * config.seeds
@@ -93,7 +95,7 @@ def compare(config: CompareConfig, stop: threading.Event | None = None) -> Itera
         "plan",
         {
             "runs": len(configs),
-            "estimated_seconds": estimate(config),
+            "estimated_seconds": estimate(config, stop),
             "cells": list(config.cells),
             "delays": delays,
             "seeds": config.seeds,

@@ -6,8 +6,9 @@ step (h_{L-d}, with L = T-1 the last step) it measures
 
     grad_h(d) = log10 ||dL / dh_{L-d}||
 
-exactly at any magnitude (the scaled backward pass of `cells.py`, no float64 underflow), and
-shows why it vanishes or explodes:
+exactly at any magnitude (the driver of `network.py`: its scaled backward pass, given
+dL/dlogits = softmax(logits_{T-1}) - onehot(target) at the last step and zero elsewhere, never
+underflows float64), and shows why it vanishes or explodes:
 
 - vanilla RNN: the per-step Jacobian factor ||dh_s/dh_{s-1}||_2 = ||diag(act'(a_s)) W_hh||_2,
   W_hh's largest singular value sigma_max and spectral radius rho, and the bound of Pascanu,
@@ -37,6 +38,7 @@ from typing import Literal
 
 import numpy as np
 
+from models.cells import LayerGradients, LayerRecord
 from models.network import Network
 from models.spec import (
     GATE_NAMES,
@@ -48,7 +50,7 @@ from models.spec import (
     SpecError,
     make_spec,
 )
-from models.trace import Trace, trace
+from models.trace import log_softmax
 
 Init = Literal["default", "orthogonal", "identity"]
 Scaling = Literal["none", "sigma", "radius"]
@@ -261,13 +263,13 @@ def cell_path(forget: np.ndarray, last: int) -> np.ndarray:
     return np.concatenate([[0.0], suffix.max(axis=1)])  # d = 0 is the empty product
 
 
-def jacobian_factors(net: Network, result: Trace, last: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distances d and log10 ||diag(act'(a_s)) W_hh||_2 at s = last - d (vanilla RNN).
+def jacobian_factors(net: Network, h: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distances d and log10 ||diag(act'(a_s)) W_hh||_2 at s = last - d (vanilla RNN), from the
+    hidden states h (T+1, H).
 
     Exact spectral norms (largest singular values, one batched SVD), at no more than
     JACOBIAN_POINTS evenly spread steps s >= 1.
     """
-    h = result.layers[0].h  # (T+1, H)
     w_hh = net.weights["weight_hh_l0"]  # (H, H)
     relu = net.spec.nonlinearity == "relu"
     distances = np.unique(np.linspace(0, last - 1, min(last, JACOBIAN_POINTS)).round().astype(int))
@@ -278,8 +280,31 @@ def jacobian_factors(net: Network, result: Trace, last: int) -> tuple[np.ndarray
         return distances, np.log10(np.linalg.norm(factors, ord=2, axis=(1, 2)))
 
 
+@dataclass(frozen=True)
+class LastLoss:
+    """One forward and backward pass of a one-layer model, L the last step's cross-entropy."""
+
+    indices: np.ndarray  # (T+1,) the characters read
+    record: LayerRecord  # the layer's internals at every step
+    d_logits: np.ndarray  # (T+1, V) dL/dlogits_t, zero but at the last step
+    grads: LayerGradients  # log10 ||dL/dh_t|| (and ||dL/dc_t||), scaled dL/da_t
+
+
+def last_loss(net: Network, text: str, limits: Limits) -> LastLoss:
+    """Run `net` over `text` and backpropagate L = CE(logits_{T-1}, text[T]):
+
+    dL/dlogits_{T-1} = softmax(logits_{T-1}) - onehot(text[T]), and 0 at every other step.
+    """
+    indices = net.encode(text, limits)  # (T+1,)
+    records, logits = net.forward(indices)  # logits (T+1, V)
+    last = len(indices) - 2
+    d_logits = np.zeros_like(logits)
+    d_logits[last] = np.exp(log_softmax(logits[last])) - np.eye(net.spec.vocab_size)[indices[-1]]
+    return LastLoss(indices, records[0], d_logits, net.backward(records, d_logits).layers[0])
+
+
 def scaled_parameter_gradient(
-    net: Network, result: Trace, indices: np.ndarray
+    net: Network, backprop: LastLoss
 ) -> tuple[list[np.ndarray], float, list[np.ndarray]]:
     """dL/dtheta as (recurrent tensors) * 10**scale plus (readout tensors) at scale 1.
 
@@ -289,23 +314,20 @@ def scaled_parameter_gradient(
     where D'_t = D_t, except GRU's candidate chunk, D'_n = D_n * r_t (r applies after W_hn h).
     The readout's gradient never leaves float64's range: dW_y = sum_t dlogits_t h_t^T.
     """
-    adjoint, layer = result.adjoints[0], result.layers[0]
-    scales = adjoint.d_xp_scale  # (T+1,)
+    grads, record = backprop.grads, backprop.record
+    scales = grads.d_xp_scale  # (T+1,)
     finite = np.isfinite(scales)
     scale = float(scales[finite].max()) if finite.any() else 0.0
     weight = np.where(finite, 10.0 ** (np.where(finite, scales, scale) - scale), 0.0)
-    d_a = adjoint.d_xp * weight[:, None]  # (T+1, G*H) at 10**scale
-    one_hot = np.eye(net.spec.vocab_size)[indices]  # (T+1, V)
+    d_a = grads.d_xp * weight[:, None]  # (T+1, G*H) at 10**scale
+    one_hot = np.eye(net.spec.vocab_size)[backprop.indices]  # (T+1, V)
     d_hp = d_a.copy()
     if net.spec.cell == "gru":
         size = net.spec.hidden_size
-        d_hp[:, 2 * size :] *= layer.gates["r"]
-    h_prev = np.vstack([np.zeros((1, layer.h.shape[1])), layer.h[:-1]])  # (T+1, H)
+        d_hp[:, 2 * size :] *= record.gates["r"]
+    h_prev = np.vstack([np.zeros((1, record.h.shape[1])), record.h[:-1]])  # (T+1, H)
     recurrent = [d_a.T @ one_hot, d_a.sum(0), d_hp.T @ h_prev, d_hp.sum(0)]
-    last = len(indices) - 2
-    d_logits = np.zeros_like(result.probs)  # (T+1, V): only the last target's loss
-    d_logits[last] = result.probs[last] - np.eye(net.spec.vocab_size)[indices[last + 1]]
-    readout = [d_logits.T @ layer.h, d_logits.sum(0)]
+    readout = [backprop.d_logits.T @ record.h, backprop.d_logits.sum(0)]
     return recurrent, scale, readout
 
 
@@ -369,17 +391,16 @@ def explore_cell(
     traces the next cell; the future holds the finished result."""
     net = build_network(cell, config, vocab, limits)
     blocks = block_stats(cell, config, vocab, limits)
-    result = trace(net, text, loss="last", limits=limits)
+    backprop = last_loss(net, text, limits)
     last = len(text) - 2  # the step whose prediction is the loss
-    grads = result.layers[0]
-    grad_h = by_distance(grads.grad_h, last)
-    is_lstm = cell == "lstm"
-    recurrent, scale, readout = scaled_parameter_gradient(net, result, net.encode(text, limits))
+    grads = backprop.grads
+    grad_h = by_distance(grads.log_h, last)
+    recurrent, scale, readout = scaled_parameter_gradient(net, backprop)
     measured = CellResult(
         cell=cell,
         grad_h=grad_h,
-        grad_c=by_distance(grads.grad_c, last) if is_lstm and grads.grad_c is not None else None,
-        cell_path=cell_path(grads.gates["f"], last) if is_lstm else None,
+        grad_c=by_distance(grads.log_c, last) if grads.log_c is not None else None,
+        cell_path=cell_path(backprop.record.gates["f"], last) if cell == "lstm" else None,
         blocks=blocks,
         bound=None,
         jacobian_distance=None,
@@ -394,7 +415,7 @@ def explore_cell(
         bound = grad_h[0] + np.arange(last + 1) * math.log10(blocks[0].sigma_max)
 
     def with_jacobian() -> CellResult:
-        distances, factors = jacobian_factors(net, result, last)
+        distances, factors = jacobian_factors(net, backprop.record.h, last)
         return replace(measured, bound=bound, jacobian_distance=distances, jacobian_log10=factors)
 
     return beside.submit(with_jacobian)
@@ -434,7 +455,7 @@ def phase_diagram(
         row = []
         for gain in gains:
             net = build_network(cell, replace(sweep, gain=gain), vocab, limits)
-            grads = trace(net, text, loss="last", limits=limits).layers[0].grad_h
-            row.append(grads[len(text) - 2 - distance])
+            grad_h = last_loss(net, text, limits).grads.log_h
+            row.append(grad_h[len(text) - 2 - distance])
         out[cell] = np.array(row)
     return out

@@ -9,7 +9,9 @@ The model first reads the prompt; then at every step
 with the hidden state carried from step to step (one-to-many, as at test time). Sampling uses
 a NumPy generator seeded by `seed`, so the same call gives the same text. The steps run
 through the equivalent `torch.nn` module in float64, so every p_t equals the trace's
-probabilities of the generated text (to float64 rounding).
+probabilities of the generated text (to float64 rounding). Weights so large that a hidden
+state or a logit overflows float64 are refused, as a trace refuses them: a NaN probability
+would otherwise reach the answer as null.
 """
 
 from __future__ import annotations
@@ -87,6 +89,25 @@ def check_request(
         raise SpecError("temperature", f"temperature is {temperature}; it must be 0 or more")
 
 
+def check_finite(
+    net: Network, hidden: list[torch.Tensor], logits: np.ndarray, position: int
+) -> None:
+    """Refuse the model (field `model`, as `Network.forward` does for a trace) when a hidden
+    state or a logit after reading character `position` of the text is not finite."""
+    if all(bool(torch.isfinite(h).all()) for h in hidden):
+        if np.isfinite(logits).all():
+            return
+        what = "the logits"
+    else:
+        what = "the hidden state"
+    peak = max(float(np.abs(w).max(initial=0.0)) for w in net.weights.values())
+    raise SpecError(
+        "model",
+        f"{what} overflowed float64 after character {position} of the text (prompt and "
+        f"generated); the weights are too large (the largest is {peak:.3g} in magnitude)",
+    )
+
+
 def generate(
     net: Network,
     prompt: str,
@@ -111,6 +132,8 @@ def generate(
         for _ in range(length):
             output, state = module(inputs, state)  # output (S, H) of the top layer
             logits = readout(output[-1]).numpy()  # (V,) the prediction after the last input
+            layers = list(state) if isinstance(state, tuple) else [state]  # (L, H) h_n [, c_n]
+            check_finite(net, [output, *layers], logits, len(prompt) + len(steps) - 1)
             probs = np.exp(log_softmax(logits))
             choice = sample(logits, temperature, rng)
             order = np.argsort(-probs, kind="stable")[:TOP_K]

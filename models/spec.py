@@ -16,6 +16,7 @@ with G = 1 (rnn), 4 (lstm: chunks i|f|g|o) or 3 (gru: chunks r|z|n).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -117,16 +118,17 @@ def make_spec(
     vocab = tuple(vocab)
     if not vocab:
         raise SpecError("vocab", "vocab is empty; it needs at least one character")
-    bad = [s for s in vocab if not isinstance(s, str) or len(s) != 1]
-    if bad:
-        raise SpecError("vocab", f"vocab entries must be single characters; got {bad[:5]!r}")
-    if len(set(vocab)) != len(vocab):
-        dupes = sorted({s for s in vocab if vocab.count(s) > 1})
-        raise SpecError("vocab", f"vocab repeats {dupes!r}; each character may appear once")
-    if len(vocab) > limits.max_vocab:
+    if len(vocab) > limits.max_vocab:  # first: the checks below read every entry
         raise SpecError(
             "vocab", f"vocab has {len(vocab)} characters; the limit is {limits.max_vocab}"
         )
+    bad = [s for s in vocab if not isinstance(s, str) or len(s) != 1]
+    if bad:
+        shown = ", ".join(repr(s)[:20] for s in bad[:5])  # an entry may be megabytes long
+        raise SpecError("vocab", f"vocab entries must be single characters; got [{shown}]")
+    repeated = sorted(ch for ch, count in Counter(vocab).items() if count > 1)
+    if repeated:
+        raise SpecError("vocab", f"vocab repeats {repeated!r}; each character may appear once")
     if not 1 <= hidden_size <= limits.max_hidden_size:
         raise SpecError(
             "hidden_size",

@@ -49,6 +49,8 @@ HELD_OUT_SEQUENCES = 256  # sequences in a synthetic task's held-out set
 HELD_OUT_STREAM = 1  # held-out data come from default_rng((seed, 1)); training from (seed, 0)
 HELD_OUT_CHARS = 4096  # characters of a corpus's held-out tenth that the metric reads
 BIGRAM_ALPHAS = (1.0, 0.3, 0.1, 0.03, 0.01)  # smoothing tried for the bigram baseline
+HELLO_TEXT = "hello"  # the hello task reads all but its last character
+RECALL_EXTRA_STEPS = 2  # recall reads the symbol and the cue besides its D distractors
 
 
 class TaskError(ValueError):
@@ -165,7 +167,7 @@ def vocabulary(text: str) -> tuple[str, ...]:
 
 def hello_task() -> Task:
     """The lecture's example: read 'hell', predict 'ello'."""
-    text = "hello"
+    text = HELLO_TEXT
     vocab = vocabulary(text)
     indices = np.array([vocab.index(ch) for ch in text])
     steps = len(text) - 1
@@ -304,7 +306,7 @@ def recall_task(delay: int) -> Task:
         threshold=0.95,
         chance=1 / len(RECALL_SYMBOLS),
         chance_note="guess one of the symbols",
-        length=delay + 2,
+        length=delay + RECALL_EXTRA_STEPS,
         input_size=len(vocab),
         output_size=len(vocab),
         vocab=vocab,
@@ -510,20 +512,52 @@ PARAMETERS: dict[str, TaskParameter | None] = {
 }
 
 
-def make_task(
-    name: str, delay: int | None = None, length: int | None = None, corpus: str = "zen"
-) -> Task:
-    """The task `name` with its parameter (delay for recall, length otherwise; None: default)."""
+def asked_parameter(
+    name: str, delay: int | None = None, length: int | None = None
+) -> tuple[str, int] | None:
+    """The parameter task `name` takes, as (field, value), its default when not asked; None for
+    hello, which takes none. Recall reads `delay`, every other task `length`."""
     if name not in PARAMETERS:
         raise TaskError("task", f"task {name!r} is unknown; the tasks are {', '.join(TASK_NAMES)}")
     parameter = PARAMETERS[name]
-    value = None
-    if parameter is not None:
-        asked = delay if parameter.name == "delay" else length
-        value = parameter.default if asked is None else asked
-    if name == "hello":
+    if parameter is None:
+        return None
+    asked = delay if parameter.name == "delay" else length
+    return parameter.name, parameter.default if asked is None else asked
+
+
+def task_length(name: str, delay: int | None = None, length: int | None = None) -> int:
+    """T, the steps of one sequence of the task, from its parameter alone: nothing is built."""
+    parameter = asked_parameter(name, delay, length)
+    if parameter is None:
+        return len(HELLO_TEXT) - 1
+    field, value = parameter
+    return value + RECALL_EXTRA_STEPS if field == "delay" else value
+
+
+def make_task(
+    name: str,
+    delay: int | None = None,
+    length: int | None = None,
+    corpus: str = "zen",
+    max_length: int | None = None,
+) -> Task:
+    """The task `name` with its parameter (delay for recall, length otherwise; None: default).
+
+    With `max_length`, T is computed from the parameter and checked before the task draws any
+    data: a longer task is a TaskError naming the parameter, its value and the limit.
+    """
+    parameter = asked_parameter(name, delay, length)
+    steps = task_length(name, delay, length)
+    if max_length is not None and steps > max_length:
+        field, value = parameter or ("task", name)
+        raise TaskError(
+            field,
+            f"{field} is {value}: sequences of {steps} steps; the limit is {max_length} steps",
+        )
+    if parameter is None:
         return hello_task()
-    assert value is not None
+    value = parameter[1]
     if name == "corpus":
         return corpus_task(corpus, value)
     builders: dict[str, Callable[[int], Task]] = {

@@ -6,9 +6,11 @@ The model reads every character; the target at step t is text[t+1], so the last 
     L = sum_t loss_t            (loss="all")
     L = loss_{T-2}              (loss="last": the last step that has a target)
 
-Gradient norms are total derivatives (through every later step and every layer above), as a
-plain autograd loop that retains each h_t's gradient reports them, but held as log10 values
-that stay exact beyond float64's range (`scaled.py`); an exactly zero gradient is -inf.
+The driver of `network.py` backpropagates dL/dlogits_t = softmax(logits_t) - onehot(target_t)
+at every step in L (zero at the others). Gradient norms are total derivatives (through every
+later step and every layer above), as a plain autograd loop that retains each h_t's gradient
+reports them, but held as log10 values that stay exact beyond float64's range (`scaled.py`);
+an exactly zero gradient is -inf.
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from models.cells import LayerGradients
 from models.network import Network
-from models.scaled import log10_norms, scaled_rows
 from models.spec import Limits, SpecError
 
 LossMode = Literal["all", "last"]
@@ -47,7 +47,6 @@ class Trace:
     loss: np.ndarray  # (T,) cross-entropy per step, NaN where there is no target
     grad_input: np.ndarray  # (T,) log10 ||dL/dx_t|| of the one-hot input, -inf where zero
     loss_mode: LossMode
-    adjoints: list[LayerGradients]  # per layer: dL/d(pre-activations), scaled (parameter grads)
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -81,20 +80,11 @@ def trace(
 
     in_loss = has_target if loss == "all" else np.arange(steps) == steps - 2
     d_logits = (probs - np.eye(vocab_size)[target_idx]) * in_loss[:, None]  # (T, V)
-    ext_rows, ext_scales = scaled_rows(d_logits @ net.weights["readout.weight"])  # (T, H)
+    grads = net.backward(records, d_logits)
 
-    grads: list[LayerGradients | None] = [None] * len(records)
-    for k in reversed(range(len(records))):
-        layer_grads = net.layers[k].backward(records[k], ext_rows, ext_scales)
-        grads[k] = layer_grads
-        ext_rows = layer_grads.d_xp @ net.w_ih(k)  # (T, input size of layer k)
-        ext_scales = layer_grads.d_xp_scale
-    grad_input = log10_norms(ext_rows, ext_scales)
-
-    adjoints = [g for g in grads if g is not None]
     layers = []
     below: np.ndarray = indices
-    for k, (rec, g) in enumerate(zip(records, adjoints, strict=True)):
+    for k, (rec, g) in enumerate(zip(records, grads.layers, strict=True)):
         extra = {}
         if projections:
             extra = {
@@ -110,7 +100,6 @@ def trace(
         logits=logits,
         probs=probs,
         loss=step_loss,
-        grad_input=grad_input,
+        grad_input=grads.grad_input,
         loss_mode=loss,
-        adjoints=adjoints,
     )

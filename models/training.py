@@ -50,6 +50,7 @@ from models.spec import Cell, Nonlinearity
 from models.tasks import Batch, Task, make_task
 from models.torch_model import TORCH_CLASSES
 
+TaskName = Literal["hello", "corpus", "adding", "recall", "parity", "brackets"]  # TASK_NAMES
 Optimizer = Literal["sgd", "adam"]
 Clip = Literal["off", "norm", "value"]
 LstmInit = Literal["pytorch", "chrono"]
@@ -59,7 +60,7 @@ CLIP_EPS = 1e-6  # clip_grad_norm_ divides by ||g|| + 1e-6
 
 @dataclass(frozen=True)
 class TrainConfig:
-    task: str = "hello"  # hello | corpus | adding | recall | parity | brackets
+    task: TaskName = "hello"
     corpus: str = "zen"  # the corpus of task "corpus"
     delay: int | None = None  # recall: distractor steps D (None: the task's default)
     length: int | None = None  # adding, parity, brackets, corpus: steps T (None: default)
@@ -137,8 +138,10 @@ def model_config(config: TrainConfig, task: Task) -> dict[str, Any]:
 
 
 def model_spec(config: TrainConfig, task: Task, state_dict: dict[str, np.ndarray]) -> dict:
-    """The trained model as a model spec (DESIGN.md section 3) that /api/trace accepts; the
-    adding problem's real-valued model carries input_size and output_size instead of vocab."""
+    """The trained model as a model spec that /api/trace accepts (`models/spec.py`: cell,
+    vocab, hidden_size, num_layers, nonlinearity and the state_dict in PyTorch's names, the
+    readout as `readout.weight`, `readout.bias`); the adding problem's real-valued model
+    carries input_size and output_size instead of vocab."""
     spec: dict[str, Any] = {
         "cell": config.cell,
         "hidden_size": config.hidden_size,
@@ -280,9 +283,13 @@ class Measure:
 # --- The loop ----------------------------------------------------------------------------------
 
 
-def estimate_update_seconds(config: TrainConfig, task: Task | None = None) -> tuple[float, float]:
+def estimate_update_seconds(
+    config: TrainConfig, task: Task | None = None, stop: threading.Event | None = None
+) -> tuple[float, float]:
     """Seconds of one update and of one measurement (eval, and probe when recording), timed on
-    this machine with throwaway weights and data (the run's own data stream is not touched)."""
+    this machine with throwaway weights and data (the run's own data stream is not touched).
+    A set `stop` cuts the timing short after the first update: the run is over before it began.
+    """
     task = task or make_task(config.task, config.delay, config.length, config.corpus)
     module = build_module(config, task)
     optimizer = make_optimizer(config, module)
@@ -306,7 +313,9 @@ def estimate_update_seconds(config: TrainConfig, task: Task | None = None) -> tu
         loss.item()
         optimizer.step()
         times.append(time.perf_counter() - start)
-    return min(times[1:]), measurement
+        if stop is not None and stop.is_set():
+            break
+    return min(times[1:] or times), measurement
 
 
 def measurement_updates(config: TrainConfig) -> list[int]:
@@ -315,8 +324,10 @@ def measurement_updates(config: TrainConfig) -> list[int]:
     return sorted({0, config.steps} | {k for n in every for k in range(n, config.steps + 1, n)})
 
 
-def estimated_seconds(config: TrainConfig, task: Task | None = None) -> float:
-    update, measurement = estimate_update_seconds(config, task)
+def estimated_seconds(
+    config: TrainConfig, task: Task | None = None, stop: threading.Event | None = None
+) -> float:
+    update, measurement = estimate_update_seconds(config, task, stop)
     return config.steps * update + len(measurement_updates(config)) * measurement
 
 
@@ -348,6 +359,7 @@ class TrainingRun:
 
     def events(self) -> Iterator[Event]:
         config, task = self.config, self.task
+        estimate = estimated_seconds(config, task, self.stop) if config.estimate else None
         yield Event(
             "start",
             {
@@ -355,7 +367,7 @@ class TrainingRun:
                 "model": model_config(config, task),
                 "probe": probe_payload(task),
                 "steps": config.steps,
-                "estimated_seconds": estimated_seconds(config, task) if config.estimate else None,
+                "estimated_seconds": estimate,
                 "config": asdict(config),
             },
         )
@@ -367,7 +379,7 @@ class TrainingRun:
                 yield from self.measurements(self.update, final=True)
         except FloatingPointError as overflow:  # the probe left float64 (ProbeOverflow, Scaled)
             reason = "diverged"
-            message = f"diverged at update {self.update}: {overflow}; the weights grew too large"
+            message = f"diverged at update {self.update}: {overflow}"
             yield Event("diverged", {"update": self.update, "message": message})
         weights = state_arrays(self.module)
         finite = all(np.isfinite(a).all() for a in weights.values())

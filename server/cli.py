@@ -23,7 +23,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for variable in THREAD_POOL_VARIABLES:  # before the app imports NumPy or torch
         os.environ.setdefault(variable, "1")
-    uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers)
+    uvicorn.run(
+        "server.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        http="server.protocol:GuardedHttpProtocol",  # bounds slow and huge requests
+        ws="none",  # no route speaks WebSocket: an upgrade request stays plain HTTP
+    )
 
 
 if __name__ == "__main__":

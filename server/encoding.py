@@ -1,14 +1,21 @@
-"""Strict, fast JSON and HTTP caching for responses.
+"""Strict, fast JSON, and HTTP caching and content negotiation for responses.
 
 orjson writes float64 arrays with round-trip precision and encodes NaN and infinity as null,
 so a response is always strict JSON; the schemas document where null means "no value"
 (a step with no target) or "exactly zero" (a log10 gradient norm).
+
+A cacheable answer has two representations, its bytes and their gzip, and each has its own
+strong ETag (the gzip's ends in `-gz`): different bytes never share a strong validator.
+`negotiate` picks one by Accept-Encoding, q-values included (RFC 9110 section 12.5.3), and
+evaluates If-None-Match as section 13.1.2 says for GET and HEAD: `*` or the chosen
+representation's tag, compared weakly (a `W/` prefix is ignored), is a 304.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,11 +23,16 @@ from typing import Any
 import numpy as np
 import orjson
 from fastapi import Request, Response
+from starlette.datastructures import Headers
+from starlette.middleware.gzip import GZipMiddleware, GZipResponder, IdentityResponder
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 # gzip level for bodies compressed once and kept: level 9 takes ~5x longer than level 5 on a
 # multi-megabyte trace for ~3% fewer bytes.
 CACHED_GZIP_LEVEL = 5
+QVALUE = re.compile(r"0(\.\d{0,3})?|1(\.0{0,3})?")  # RFC 9110 section 12.4.2
+OPAQUE_TAG = re.compile(r'(?:W/)?("[^"]*")')  # an entity-tag; the group drops a weak prefix
 
 
 def contiguous(value: Any) -> Any:
@@ -44,6 +56,66 @@ def json_response(
 
 def strong_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def gzip_etag(etag: str) -> str:
+    """The strong ETag of the gzip of the bytes whose strong ETag is `etag`: '"x"' -> '"x-gz"'."""
+    return etag[:-1] + '-gz"'
+
+
+def q_value(parameters: str) -> float:
+    """The q-value in an Accept-Encoding member's parameters (";q=0.5"): 1 when there is
+    none, 0 when it is malformed (so a garbled member never turns compression on)."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            value = value.strip()
+            return float(value) if QVALUE.fullmatch(value) else 0.0
+    return 1.0
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether a client with this Accept-Encoding takes gzip: `gzip` (or `x-gzip`) listed with
+    a q-value above 0, or, when neither is listed, `*` with one. `gzip;q=0` refuses it. A
+    request without the header gets the identity: a client that says nothing may not inflate
+    (RFC 9110 allows either; curl without --compressed would print gzip bytes)."""
+    weights: dict[str, float] = {}
+    for member in (accept_encoding or "").split(","):
+        coding, _, parameters = member.partition(";")
+        weights[coding.strip().lower()] = q_value(parameters)
+    for coding in ("gzip", "x-gzip", "*"):
+        if coding in weights:
+            return weights[coding] > 0
+    return False
+
+
+def if_none_match(header: str | None, etag: str) -> bool:
+    """RFC 9110 section 13.1.2 for GET and HEAD: True (answer 304) when If-None-Match is `*`
+    (the answer exists) or lists `etag`, compared weakly (`W/"x"` matches `"x"`)."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    return etag in OPAQUE_TAG.findall(header)
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """The representation chosen for one request: gzip or not, its ETag, and whether the
+    client already holds it (a 304)."""
+
+    gzip: bool
+    etag: str
+    not_modified: bool
+
+
+def negotiate(request: Request, etag: str) -> Negotiated:
+    """Choose between the bytes whose strong ETag is `etag` and their gzip (ETag
+    `gzip_etag(etag)`) for a GET or HEAD, and evaluate its If-None-Match."""
+    wants_gzip = accepts_gzip(request.headers.get("accept-encoding"))
+    chosen = gzip_etag(etag) if wants_gzip else etag
+    held = if_none_match(request.headers.get("if-none-match"), chosen)
+    return Negotiated(wants_gzip, chosen, held)
 
 
 @dataclass(frozen=True)
@@ -80,32 +152,50 @@ def kept_body(
     return body
 
 
-def cacheable_json(
-    request: Request, body: bytes | EncodedBody, max_age: int, etag: str | None = None
-) -> Response:
-    """A deterministic GET: strong ETag, Cache-Control, and 304 when the client has it."""
-    if etag is None:
-        etag = body.etag if isinstance(body, EncodedBody) else strong_etag(body)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-    return cached_response(request, body, headers)
+def cacheable_json(request: Request, body: bytes | EncodedBody, max_age: int) -> Response:
+    """A deterministic GET: strong ETag, Cache-Control for `max_age` seconds, and 304s."""
+    return cached_response(request, body, f"public, max-age={max_age}")
 
 
-def cached_response(
-    request: Request, body: bytes | EncodedBody, headers: dict[str, str]
-) -> Response:
-    """`body` with `headers` (ETag and Cache-Control), or a 304 when the client has it.
+def cached_response(request: Request, body: bytes | EncodedBody, cache_control: str) -> Response:
+    """`body` as its bytes or its gzip (`negotiate`), with its ETag, `cache_control` and
+    `Vary: Accept-Encoding`, or a 304 when the client holds that representation.
 
-    An `EncodedBody` is sent as its stored gzip bytes to clients that accept gzip, so a cached
-    multi-megabyte trace is not compressed again on every request.
+    An `EncodedBody` is sent as its stored gzip bytes, so a cached multi-megabyte answer is not
+    compressed again on every request; plain bytes (JSON) are compressed for this request.
     """
-    if isinstance(body, EncodedBody):
-        headers = {**headers, "Vary": "Accept-Encoding"}
-    known = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
-    if headers["ETag"] in known:
-        return Response(status_code=304, headers=headers)
     if not isinstance(body, EncodedBody):
-        return Response(body, media_type="application/json", headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
+        body = EncodedBody.of(body)
+    chosen = negotiate(request, body.etag)
+    headers = {"ETag": chosen.etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    if chosen.not_modified:
+        return Response(status_code=304, headers=headers)
+    if chosen.gzip:
         headers["Content-Encoding"] = "gzip"
         return Response(body.gzipped, media_type=body.media_type, headers=headers)
     return Response(body.body, media_type=body.media_type, headers=headers)
+
+
+class NegotiatedGZip(GZipMiddleware):
+    """Starlette's GZipMiddleware for answers made per request, deciding by `accepts_gzip`:
+    Starlette's looks for "gzip" anywhere in Accept-Encoding, so `gzip;q=0` got gzip. An answer
+    that already has a Content-Encoding (every `cached_response`) passes through unchanged."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        responder: ASGIApp
+        if accepts_gzip(Headers(scope=scope).get("accept-encoding")):
+            responder = GZipResponder(
+                self.app,
+                self.minimum_size,
+                compresslevel=self.compresslevel,
+                thread_minimum_size=self.thread_minimum_size,
+                exclude_content_types=self.exclude_content_types,
+            )
+        else:
+            responder = IdentityResponder(
+                self.app, self.minimum_size, exclude_content_types=self.exclude_content_types
+            )
+        await responder(scope, receive, send)

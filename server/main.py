@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 
 from models.zoo import load_zoo
 from server.cache import Answers
-from server.errors import install_error_handlers
+from server.encoding import NegotiatedGZip
+from server.errors import UnexpectedErrors, install_error_handlers
 from server.fastpath import CachedTraceGets
+from server.head import HeadAsGet
 from server.limits import BodySizeLimit
 from server.routes import explore, generate, health, imports, models, pages, trace, train, vendor
 from server.security import SecurityHeaders
@@ -28,7 +29,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     app.state.zoo = load_zoo(settings.checkpoint_dir)
     app.state.traces = BuiltinTraces(app.state.zoo, settings)
-    app.state.explore_answers = Answers(settings.explore_cache_entries)
+    app.state.explore_answers = Answers(settings.explore_cache_bytes, len)
     app.state.kept_bodies = {}  # server/encoding.py: kept_body
     yield
 
@@ -40,6 +41,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,  # /docs is served by pages.py with Swagger UI from a local package
+        redirect_slashes=False,  # Starlette's redirect is absolute, to whatever Host says
     )
     routers = (health, imports, models, trace, generate, explore, train, vendor, pages)
     for module in routers:  # pages last: catch-all /{page}
@@ -49,9 +51,11 @@ def create_app() -> FastAPI:
     install_work_gates(app)
     app.add_middleware(CachedTraceGets)
     # Level 5, not Starlette's 9: a T=300 trace compresses in ~0.2 s instead of ~1.1 s.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(NegotiatedGZip, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(UnexpectedErrors)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     return app
 
 

@@ -20,15 +20,33 @@ class Settings(BaseSettings):
     max_layers: int = Field(3, ge=1, description="stacked recurrent layers of a model")
     max_vocab: int = Field(256, ge=1, description="distinct characters of a model")
     max_body_bytes: int = Field(16 * 2**20, ge=1024, description="size of one request body")
+    max_held_body_bytes: int = Field(
+        32 * 2**20,
+        ge=0,
+        description="request bodies held at once by the requests a worker is answering or "
+        "queueing (parsed JSON takes up to ~8x more); beyond it a 429, but one request is "
+        "always admitted",
+    )
     cache_max_age: int = Field(3600, ge=0, description="seconds a browser may reuse a GET")
-    trace_cache_entries: int = Field(256, ge=0, description="built-in traces kept in memory")
-    explore_cache_entries: int = Field(
-        512, ge=0, description="gradient-explorer answers kept in memory, per worker"
+    trace_cache_bytes: int = Field(
+        224 * 2**20,
+        ge=0,
+        description="built-in traces kept in memory (gzipped), per worker; one over 1/8 of "
+        "this is not kept",
+    )
+    explore_cache_bytes: int = Field(
+        32 * 2**20, ge=0, description="gradient-explorer answers kept in memory, per worker"
     )
     max_explore_steps: int = Field(1000, ge=2, description="sequence length in the explorer")
     max_explore_hidden: int = Field(128, ge=1, description="hidden units in the explorer")
     max_analysis_chars: int = Field(
         500, ge=1, description="characters of a trace with analysis (connectivity is T^2 work)"
+    )
+    max_trace_values: int = Field(
+        6_000_000,
+        ge=1,
+        description="numbers in one trace response, ~20 bytes of JSON each (the largest "
+        "built-in trace, code-lstm over 2000 characters with projections, has 5.8 million)",
     )
     max_generate_length: int = Field(1000, ge=1, description="characters generated at once")
     max_prompt_chars: int = Field(1000, ge=1, description="characters of a generation prompt")
@@ -41,6 +59,12 @@ class Settings(BaseSettings):
     )
     max_train_hidden: int = Field(128, ge=1, description="hidden units of a model in training")
     max_train_batch: int = Field(256, ge=1, description="sequences per training update")
+    max_train_activations: int = Field(
+        2**22,
+        ge=1,
+        description="activations one training update keeps for backpropagation, batch x T x "
+        "hidden x layers (~80 bytes of memory each)",
+    )
     max_train_seconds: float = Field(180, gt=0, description="wall time of one training run")
     max_train_measurements: int = Field(
         1001, ge=2, description="evals and probe curves of one run (steps / probe_every + 1)"
@@ -53,6 +77,18 @@ class Settings(BaseSettings):
     )
     max_compare_runs: int = Field(60, ge=1, description="training runs of one comparison")
     max_compare_seconds: float = Field(300, gt=0, description="wall time of one comparison")
+    stream_buffer_bytes: int = Field(
+        16 * 2**20,
+        ge=1,
+        description="encoded events of one training stream waiting for its client; the run "
+        "waits while they fill it (one event of any size fits when it is empty)",
+    )
+    stream_stall_seconds: float = Field(
+        10,
+        gt=0,
+        description="a training stream whose buffer stays full this long has a client too slow "
+        "for it: the run stops and the stream ends with an error event",
+    )
     train_threads: int = Field(
         1, ge=1, description="torch threads per training run (tiny models run fastest on one)"
     )
@@ -66,6 +102,27 @@ class Settings(BaseSettings):
         "(a page sends one request at a time, so this is about one lecture hall)",
     )
     retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 429")
+    max_header_bytes: int = Field(
+        64 * 2**10, ge=1024, description="request line and headers of one request (431 beyond)"
+    )
+    header_timeout_seconds: float = Field(
+        10,
+        gt=0,
+        description="from a connection's opening, or a request's first byte, to the end of its "
+        "headers (408 beyond)",
+    )
+    body_timeout_seconds: float = Field(
+        15, gt=0, description="a request body may pause between two reads (408 beyond)"
+    )
+    keep_alive_seconds: int = Field(
+        5, ge=1, description="an idle connection stays open after its last response"
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="open connections per worker; one more closes the longest idle one, or "
+        "gets a 503 when none is idle",
+    )
     checkpoint_dir: Path = Field(CHECKPOINT_DIR, description="folder of built-in checkpoints")
 
     def limits(self) -> Limits:

@@ -1,9 +1,16 @@
 """Long runs streamed as server-sent events: one worker thread per run, its events through a
-queue to the event loop, and a stop flag that is set when the client goes away.
+byte-bounded buffer to the event loop, and a stop flag that is set when the client goes away.
 
 A run holds a slot from the moment its request is accepted until its thread ends. Slots are few
 (`max_training_runs` per worker) and never queue: a request beyond them is refused at once with
 429 and Retry-After, before its stream starts, rather than hanging on an open connection.
+
+Encoded events wait for their client in a buffer of at most `stream_buffer_bytes`, and the run
+waits while it is full. A client that leaves it full for `stream_stall_seconds` is dropped: its
+run stops, its unsent events are discarded and an error event ends its stream. Past the buffer
+only a few events are in flight (FastAPI's one-item streams, the socket), so whatever a client
+does, its stream holds bounded memory. Once the stop flag is set (the client left or was
+dropped) the thread computes nothing more: it leaves the run at its next event.
 """
 
 from __future__ import annotations
@@ -78,6 +85,83 @@ def run_slots(request: Request) -> RunSlots:
     return slots
 
 
+class StreamBuffer:
+    """Encoded events on their way from a run's thread to the event loop: at most `budget`
+    bytes of them, except that an event of any size fits when the buffer is empty.
+
+    The thread calls `put` (it waits while the buffer is full), then `end` or `abandon`; the
+    event loop calls `get` until None, and `close` when nobody reads any more.
+    """
+
+    def __init__(self, budget: int, stall_seconds: float) -> None:
+        self.budget = budget
+        self.stall_seconds = stall_seconds
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[tuple[ServerSentEvent | None, int]] = asyncio.Queue()
+        self.room = threading.Condition()  # guards buffered and closed
+        self.buffered = 0  # bytes put and not yet taken
+        self.closed = False  # nobody reads: put refuses at once
+        self.ended = False  # end or abandon was called (only the thread reads it)
+
+    def fits(self, size: int) -> bool:
+        """A message of `size` bytes may go in now (or nobody reads: put need not wait)."""
+        return self.closed or self.buffered == 0 or self.buffered + size <= self.budget
+
+    def put(self, message: ServerSentEvent, size: int) -> bool:
+        """(thread) Buffer a message of `size` bytes once it fits. False if it did not fit
+        within `stall_seconds`, or nobody reads any more."""
+        with self.room:
+            if not self.room.wait_for(lambda: self.fits(size), self.stall_seconds) or self.closed:
+                return False
+            self.buffered += size
+        return self.to_loop(self.queue.put_nowait, (message, size))
+
+    def end(self) -> None:
+        """(thread) The stream ends after the events buffered so far."""
+        if not self.ended:
+            self.ended = True
+            self.to_loop(self.queue.put_nowait, (None, 0))
+
+    def abandon(self, last: ServerSentEvent) -> None:
+        """(thread) Discard the events not yet taken; the stream ends with `last`."""
+        if not self.ended:
+            self.ended = True
+            self.to_loop(self.replace_with, last)
+
+    def to_loop(self, callback: Callable[..., None], *args: object) -> bool:
+        """Run `callback` on the event loop; False if the loop has closed (server shutdown)."""
+        try:
+            self.loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            self.close()
+            return False
+        return True
+
+    def replace_with(self, last: ServerSentEvent) -> None:
+        """(event loop) Discard the events not yet taken; then `last`, then the end."""
+        while not self.queue.empty():
+            self.taken(self.queue.get_nowait()[1])
+        self.queue.put_nowait((last, 0))
+        self.queue.put_nowait((None, 0))
+
+    async def get(self) -> ServerSentEvent | None:
+        """(event loop) The next message; None at the end of the stream."""
+        message, size = await self.queue.get()
+        self.taken(size)
+        return message
+
+    def taken(self, size: int) -> None:
+        with self.room:
+            self.buffered -= size
+            self.room.notify()
+
+    def close(self) -> None:
+        """Nobody reads any more: a waiting or later `put` returns False at once."""
+        with self.room:
+            self.closed = True
+            self.room.notify()
+
+
 class StreamedRun:
     """A claimed slot, the thread that computes the run, and its events as SSE.
 
@@ -86,13 +170,12 @@ class StreamedRun:
     `close()` sets the stop flag; the thread releases the slot when it ends.
     """
 
-    def __init__(self, slots: RunSlots, source: EventSource) -> None:
+    def __init__(self, slots: RunSlots, source: EventSource, buffer: StreamBuffer) -> None:
         slots.claim()
         self.slots = slots
         self.source = source
+        self.buffer = buffer
         self.stop = threading.Event()
-        self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[ServerSentEvent | None] = asyncio.Queue()
         self.thread: threading.Thread | None = None
         self.released = False
         self.release_lock = threading.Lock()
@@ -103,42 +186,65 @@ class StreamedRun:
                 self.released = True
                 self.slots.release()
 
+    def stop_run(self) -> None:
+        """Nobody reads the stream any more: the run stops, a waiting thread wakes."""
+        self.stop.set()
+        self.buffer.close()
+
     def close(self) -> None:
         """Stop the run; release the slot now if its thread never started."""
-        self.stop.set()
+        self.stop_run()
         if self.thread is None:
             self.release()
 
-    def deliver(self, event: Event | None) -> None:
-        """Encode an event (in the thread: a snapshot can be megabytes) and hand it to the
-        event loop; None ends the stream. A closed loop (server shutdown) stops the run."""
-        message = None
-        if event is not None:
-            message = ServerSentEvent(event=event.kind, raw_data=json_bytes(event.data).decode())
-        try:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, message)
-        except RuntimeError:  # the loop has closed: the server is shutting down
-            self.stop.set()
+    def deliver(self, event: Event) -> bool:
+        """Encode an event (in the thread: a snapshot can be megabytes) and buffer it for the
+        client. False when nobody reads it: the client left, or is too slow and is dropped."""
+        if self.stop.is_set():
+            return False
+        data = json_bytes(event.data)
+        if self.buffer.put(ServerSentEvent(event=event.kind, raw_data=data.decode()), len(data)):
+            return True
+        if not self.buffer.closed:  # it waited for room in vain: the client stalled
+            self.drop(len(data))
+        return False
+
+    def drop(self, size: int) -> None:
+        """The next event (`size` bytes) found no room for `stall_seconds`: stop the run,
+        discard the events the client has not taken, and end its stream with an error event."""
+        self.stop_run()
+        buffer = self.buffer
+        message = (
+            f"the client read too slowly: for {buffer.stall_seconds:g} s, {buffer.buffered} bytes "
+            f"of events waited for it and the next {size} did not fit; the limit is "
+            f"{buffer.budget} bytes. The run stopped."
+        )
+        log.info("dropped a training stream: %s", message)
+        data = json_bytes({"message": message}).decode()
+        self.buffer.abandon(ServerSentEvent(event="error", raw_data=data))
 
     def work(self) -> None:
+        """(thread) Run the source and deliver its events until the last, or until nobody reads
+        them: then the run is left at once, at its next event."""
         try:
             for event in self.source(self.stop):
                 if event.kind == "done":  # nothing is computed after it: free the slot first
                     self.release()
-                self.deliver(event)
+                if not self.deliver(event):
+                    break
         except Exception as exc:  # a bug: say so in the stream, log the traceback
             log.exception("a streamed run failed")
             self.deliver(Event("error", {"message": f"the run failed: {exc!r}"}))
         finally:
             self.release()
-            self.deliver(None)
+            self.buffer.end()
 
     async def events(self) -> AsyncIterator[ServerSentEvent]:
         """Start the thread and yield its events until the last; stop it if abandoned."""
         self.thread = threading.Thread(target=self.work, name="streamed-run", daemon=True)
         self.thread.start()
         try:
-            while (message := await self.queue.get()) is not None:
+            while (message := await self.buffer.get()) is not None:
                 yield message
         finally:
-            self.stop.set()
+            self.stop_run()

@@ -1,21 +1,35 @@
-"""Turn a trace request into a JSON payload: resolve the model, trace, shape the arrays."""
+"""Turn a trace request into a JSON payload: resolve the model, check sizes, trace, shape.
+
+Every size a request implies is computed and checked against its limit before anything is
+allocated or computed (`check_trace_size`: the response's values are known from the model's
+shape and the text's length), and memory is bounded by bytes: a kept trace is its gzip bytes,
+counted against the trace cache's byte budget.
+"""
 
 from __future__ import annotations
 
+import gzip
+import sys
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from fastapi import HTTPException
+from fastapi import HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
 
-from models.analysis import Analysis, analyse
+from models.analysis import SATURATION_GATES, Analysis, analyse
+from models.features import text_features
 from models.network import Network
-from models.spec import Limits, SpecError, make_spec
+from models.spec import Limits, ModelSpec, SpecError, make_spec
 from models.trace import LossMode, Trace, trace
 from models.zoo import ZooModel
-from server.cache import Answers, LruCache
-from server.encoding import EncodedBody, json_bytes
+from server.cache import Answers
+from server.encoding import CACHED_GZIP_LEVEL, json_bytes, negotiate, strong_etag
 from server.errors import InputError, spec_error_at
 from server.schemas import InlineModel
+from server.schemas.core import shown
 from server.settings import Settings
 
 TraceKey = tuple[str, str, LossMode, bool, bool]  # model id, text, loss, projections, analysis
@@ -23,25 +37,94 @@ TraceKey = tuple[str, str, LossMode, bool, bool]  # model id, text, loss, projec
 
 def unknown_model(model_id: str, zoo: dict[str, ZooModel]) -> HTTPException:
     return HTTPException(
-        404, f"unknown model {model_id!r}; the built-in models are: {', '.join(zoo)}"
+        404, f"unknown model {shown(model_id, 80)}; the built-in models are: {', '.join(zoo)}"
     )
+
+
+def model_spec(
+    model: str | InlineModel, zoo: dict[str, ZooModel], limits: Limits, where: str
+) -> ModelSpec:
+    """The shape of a built-in id (404 if unknown) or of an inline model (422 naming what is
+    wrong), without reading its weights."""
+    if isinstance(model, str):
+        if model not in zoo:
+            raise unknown_model(model, zoo)
+        return zoo[model].net.spec
+    try:
+        return make_spec(
+            model.cell, model.vocab, model.hidden_size, model.num_layers, model.nonlinearity, limits
+        )
+    except SpecError as error:
+        raise spec_error_at([where, "model"], error) from error
 
 
 def resolve_model(
     model: str | InlineModel, zoo: dict[str, ZooModel], limits: Limits, where: str
 ) -> tuple[str, Network]:
     """A built-in id (404 if unknown) or an inline model (422 naming what is wrong)."""
+    spec = model_spec(model, zoo, limits, where)
     if isinstance(model, str):
-        if model not in zoo:
-            raise unknown_model(model, zoo)
         return model, zoo[model].net
     try:
-        spec = make_spec(
-            model.cell, model.vocab, model.hidden_size, model.num_layers, model.nonlinearity, limits
-        )
         return "inline", Network(spec, model.state_dict)
     except SpecError as error:
         raise spec_error_at([where, "model"], error) from error
+
+
+FEATURES = len(text_features("."))  # text features of the analysis, each (T,)
+
+
+def trace_values(spec: ModelSpec, steps: int, projections: bool, analysis: bool) -> int:
+    """How many values (numbers and characters) a trace response holds, from the model's
+    shape and the text's length alone; the config's few scalars, vocab and nulls aside."""
+    hidden = spec.hidden_size
+    states = 2 if spec.cell == "lstm" else 1  # h, and c for the LSTM
+    # per layer: states and gates (T, H) each, the gradient norms of the states (T,) each
+    layer = steps * hidden * (states + len(spec.gate_names)) + steps * states
+    if projections:
+        layer += 2 * steps * spec.gates_per_unit * hidden  # input_proj, hidden_proj: (T, G*H)
+    # tokens, targets, loss, grads_input: (T,); logits, probs: (T, V)
+    values = spec.num_layers * layer + steps * (4 + 2 * spec.vocab_size)
+    if analysis:
+        # logit (T,), connectivity (t + 1 values at each step t), features (F, T)
+        values += steps + steps * (steps + 1) // 2 + FEATURES * steps
+        saturation = 2 * len(SATURATION_GATES[spec.cell]) * hidden  # left, right: (H,) each
+        correlations = FEATURES * hidden * states  # (F, H) for h, and for c
+        values += spec.num_layers * (saturation + correlations)
+    return values
+
+
+def check_trace_size(
+    spec: ModelSpec,
+    text: str,
+    projections: bool,
+    analysis: bool,
+    settings: Settings,
+    where: str,
+) -> None:
+    """Refuse (422) a trace over its limits before it is queued or computed: the text's length,
+    with analysis its tighter limit, and the number of values its response would hold."""
+    steps = len(text)
+    if steps > settings.max_text_chars:
+        raise InputError(
+            [where, "text"], f"text has {steps} characters; the limit is {settings.max_text_chars}"
+        )
+    if analysis and steps > settings.max_analysis_chars:
+        raise InputError(
+            [where, "text"],
+            f"text has {steps} characters; with analysis the limit is "
+            f"{settings.max_analysis_chars}",
+        )
+    values = trace_values(spec, steps, projections, analysis)
+    if values > settings.max_trace_values:
+        raise InputError(
+            [where],
+            f"text of {steps} characters through model ({spec.cell}, num_layers "
+            f"{spec.num_layers}, hidden_size {spec.hidden_size}, vocab of {spec.vocab_size}) "
+            f"with projections={str(projections).lower()}, analysis={str(analysis).lower()} "
+            f"gives a response of {values} values; the limit is {settings.max_trace_values} "
+            "(max_trace_values): shorten the text, or leave out projections or analysis",
+        )
 
 
 def trace_payload(
@@ -54,17 +137,12 @@ def trace_payload(
     settings: Settings,
     where: str,
 ) -> dict[str, Any]:
-    """The trace response (schemas.TraceResponse) as plain data and NumPy arrays.
+    """The trace response (schemas.TraceResponse) as plain data and NumPy arrays; its sizes
+    passed `check_trace_size` before it was queued.
 
     `where` is "query" or "body": errors name the field as [where, "text"], [where, "model"].
     """
     limits = settings.limits()
-    if analysis and len(text) > settings.max_analysis_chars:
-        raise InputError(
-            [where, "text"],
-            f"text has {len(text)} characters; with analysis the limit is "
-            f"{settings.max_analysis_chars}",
-        )
     try:
         result = trace(net, text, loss, limits, projections)
         extra = analysis_payload(analyse(net, text, limits)) if analysis else None
@@ -118,24 +196,89 @@ def total_loss(result: Trace) -> float:
     return float(with_target.sum() if result.loss_mode == "all" else with_target[-1])
 
 
+# A client that does not accept gzip gets the JSON inflated in pieces of at most this many
+# bytes, from this many bytes of gzip at a time.
+INFLATE_CHUNK = 2**18
+
+
+@dataclass(frozen=True)
+class GzippedJson:
+    """A JSON answer as kept for repeated GETs: its gzip bytes and the strong ETag of the JSON.
+
+    Only the gzip is kept: a trace's JSON is about 2.2 times its gzip (a 2000-step code-lstm
+    trace: 53 MB of JSON, 24 MB of gzip), browsers all accept gzip, and the rare client that
+    does not gets the JSON decompressed a chunk at a time as it is sent.
+    """
+
+    gzipped: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> GzippedJson:
+        return cls(gzip.compress(body, compresslevel=CACHED_GZIP_LEVEL, mtime=0), strong_etag(body))
+
+    def nbytes(self) -> int:
+        return sys.getsizeof(self) + sys.getsizeof(self.gzipped) + sys.getsizeof(self.etag)
+
+    def response(self, request: Request, max_age: int) -> Response:
+        """As `encoding.cached_response` answers: the representation `negotiate` chooses, with
+        its ETag, Cache-Control and Vary, or a 304 when the client holds it; the JSON is
+        inflated as it is sent."""
+        chosen = negotiate(request, self.etag)
+        headers = {
+            "ETag": chosen.etag,
+            "Cache-Control": f"public, max-age={max_age}",
+            "Vary": "Accept-Encoding",
+        }
+        if chosen.not_modified:
+            return Response(status_code=304, headers=headers)
+        if chosen.gzip:
+            headers["Content-Encoding"] = "gzip"
+            return Response(self.gzipped, media_type="application/json", headers=headers)
+        return StreamingResponse(self.inflated(), media_type="application/json", headers=headers)
+
+    async def inflated(self) -> AsyncIterator[bytes]:
+        """The JSON, in chunks of at most INFLATE_CHUNK bytes (never an empty one)."""
+        inflate = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+        data = memoryview(self.gzipped)
+        for start in range(0, len(data), INFLATE_CHUNK):
+            pending: bytes | memoryview = data[start : start + INFLATE_CHUNK]
+            while pending:
+                chunk = inflate.decompress(pending, INFLATE_CHUNK)
+                pending = inflate.unconsumed_tail
+                if chunk:
+                    yield chunk
+        rest = inflate.flush()
+        if rest:
+            yield rest
+
+
 class BuiltinTraces:
-    """Encoded traces of built-in models with their ETags, kept and computed once (`Answers`).
+    """Traces of built-in models, gzipped with their ETags, kept by the raw query string that
+    asked for them and computed once (`Answers`), within `trace_cache_bytes`.
 
     Built-in models never change while the server runs, so the same GET gives the same bytes.
-    `compute` runs the model (call it in a worker thread).
+    The key is the query string itself, so server/fastpath.py finds a repeated GET's answer
+    before routing; a query spelt differently (parameters in another order) is computed and
+    kept once more, which only browsers' own fixed spelling makes rare. `compute` runs the
+    model (call it in a worker thread).
     """
 
     def __init__(self, zoo: dict[str, ZooModel], settings: Settings) -> None:
         self.zoo = zoo
         self.settings = settings
-        self.answers: Answers[TraceKey, EncodedBody] = Answers(settings.trace_cache_entries)
-        # The same answers by the raw query string that asked for them (server/fastpath.py).
-        self.by_query: LruCache[bytes, EncodedBody] = LruCache(settings.trace_cache_entries)
+        self.answers: Answers[bytes, GzippedJson] = Answers(
+            settings.trace_cache_bytes, GzippedJson.nbytes
+        )
 
-    def compute(self, key: TraceKey) -> EncodedBody:
+    def kept(self, query: bytes) -> GzippedJson | None:
+        """The kept answer to a raw query string, if any."""
+        return self.answers.cache.get(query)
+
+    def compute(self, key: TraceKey) -> GzippedJson:
         model_id, text, loss, projections, analysis = key
         name, net = resolve_model(model_id, self.zoo, self.settings.limits(), "query")
         payload = trace_payload(
             name, net, text, loss, projections, analysis, self.settings, "query"
         )
-        return EncodedBody.of(json_bytes(payload))
+        return GzippedJson.of(json_bytes(payload))

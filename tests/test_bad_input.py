@@ -54,6 +54,7 @@ HOSTILE_STRINGS = [
     "' OR 1=1 --",
     "{{7*7}}",
     "\N{COLLISION SYMBOL}" * 3,
+    "he\ud800",  # a lone surrogate: JSON can write it, UTF-8 cannot
     "x" * 100_000,
 ]
 WRONG_TYPES: list[object] = [None, 7, -1, 1.5, True, [], {}, [1, 2], {"a": {"b": [None]}}]
@@ -88,6 +89,8 @@ HOSTILE_PATHS = [
     "/..%2F..%2Fetc%2Fpasswd",
     "/hello%00",
     "/<script>",
+    "/api/models/",  # no redirect to whatever Host says
+    "/api/trace?model=hello-rnn&text=%ED%A0%80",  # a lone surrogate, percent-encoded
 ]
 
 
@@ -157,7 +160,8 @@ def test_every_broken_field_gets_a_clear_4xx(http: httpx.Client, path: str):
     valid, required = JSON_ENDPOINTS[path]
     assert http.post(path, json=valid).status_code == 200, "the baseline body must be valid"
     for label, body in broken_bodies(valid, required):
-        response = http.post(path, json=body)
+        raw = json.dumps(body)  # ASCII, a lone surrogate as its escape \ud800, as JSON allows
+        response = http.post(path, content=raw, headers={"content-type": "application/json"})
         assert 400 <= response.status_code < 500, (label, response.status_code)
         assert_clear_4xx(response)
 

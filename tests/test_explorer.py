@@ -13,7 +13,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.autograd_reference import autograd_grads
 from models.explorer import (
     ExploreConfig,
     build_network,
@@ -27,6 +26,7 @@ from models.explorer import (
 from models.spec import Limits
 from models.torch_model import build_torch_model, network_state_dict
 from models.trace import trace
+from tests.autograd_reference import autograd_grads
 from tests.helpers import log10_norms
 from tests.test_gradients import high_precision_norms
 

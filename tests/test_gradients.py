@@ -7,14 +7,17 @@ import math
 import mpmath
 import numpy as np
 import pytest
+import torch
 from torch.testing import assert_close
 
-from models.autograd_reference import autograd_grads
-from models.network import Network
+from models.network import Network, RecurrentStack
+from models.probe import probe_gradients
 from models.scaled import Scaled
 from models.spec import make_spec
+from models.torch_model import TORCH_CLASSES, tensors_to_arrays
 from models.trace import trace
-from tests.helpers import TEXT, indices, log10_norms, random_model
+from tests.autograd_reference import autograd_grads, grads, unroll
+from tests.helpers import TEXT, indices, log10_norms, one_hot, random_model
 
 CASES = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
 
@@ -151,3 +154,64 @@ def test_dead_relu_units_report_exactly_zero():
     result = trace(Network(spec, tensors), "abab")
     assert np.isfinite(result.layers[0].grad_h[:3]).all()  # readout still pulls on h_t
     assert (result.grad_input == -math.inf).all()  # nothing reaches the input
+
+
+# --- One driver: the trace, the lab's probe and any output gradient ---------------------------
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize(("cell", "nonlinearity"), CASES)
+def test_driver_backpropagates_any_output_gradient_from_real_inputs(cell, nonlinearity, num_layers):
+    """`RecurrentStack.backward` with an arbitrary dL/dy_t on real-valued inputs (no one-hot,
+    I != O): L = sum_t <g_t, y_t>, so dL/dy_t = g_t, against stepwise autograd."""
+    torch.manual_seed(1)
+    kwargs = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
+    module = TORCH_CLASSES[cell](3, 5, num_layers, **kwargs).double()
+    module.readout = torch.nn.Linear(5, 2).double()
+    stack = RecurrentStack(cell, nonlinearity, tensors_to_arrays(module.state_dict()))
+    x = torch.randn(12, 3, dtype=torch.float64)  # (T, I)
+    g = torch.randn(12, 2, dtype=torch.float64)  # (T, O) dL/dy_t
+    g[-3:] = 0.0  # the last steps are outside the loss: their gradients are exactly zero
+
+    records, outputs = stack.forward(x.numpy())
+    ours = stack.backward(records, g.numpy())
+    xs = [row.clone().requires_grad_() for row in x]
+    reference_outputs, hs, cs = unroll(module, xs)
+    (reference_outputs * g).sum().backward()
+
+    assert_close(torch.from_numpy(outputs), reference_outputs.detach(), rtol=1e-12, atol=1e-12)
+    for k, layer in enumerate(ours.layers):
+        assert_same_log_norms(layer.log_h, log10_norms(grads(hs[k])))
+        if cell == "lstm":
+            assert layer.log_c is not None
+            assert_same_log_norms(layer.log_c, log10_norms(grads(cs[k])))
+    assert_same_log_norms(ours.grad_input, log10_norms(grads(xs)))
+
+
+@pytest.mark.parametrize("num_layers", [1, 3])
+@pytest.mark.parametrize(("cell", "nonlinearity"), CASES)
+def test_probe_and_trace_give_the_same_numbers(cell, nonlinearity, num_layers):
+    """The lab's probe (float rows, the task's loss) and the trace (character indices, the loss
+    over the text) meet where their losses agree: every_step on text[:-1] scored against
+    text[1:] is the trace's loss="all", last_step is its loss="last". One driver: equal to the
+    last bit, states, outputs and every gradient norm alike."""
+    _, _, net = random_model(cell, num_layers, nonlinearity)
+    x = one_hot(TEXT[:-1]).numpy()  # (T-1, V) the probe reads rows
+    targets = indices(TEXT[1:]).numpy()
+    for probe_loss, trace_loss, probe_targets in (
+        ("every_step", "all", targets),
+        ("last_step", "last", targets[-1]),
+    ):
+        probe = probe_gradients(cell, nonlinearity, net.weights, x, probe_loss, probe_targets)
+        traced = trace(net, TEXT, trace_loss)
+        np.testing.assert_array_equal(probe.outputs, traced.probs[:-1])
+        for k, layer in enumerate(traced.layers):
+            np.testing.assert_array_equal(probe.h[k], layer.h[:-1])
+            np.testing.assert_array_equal(probe.grad_h[k], layer.grad_h[:-1])
+            if cell == "lstm":
+                assert probe.c is not None and probe.grad_c is not None
+                np.testing.assert_array_equal(probe.c[k], layer.c[:-1])
+                np.testing.assert_array_equal(probe.grad_c[k], layer.grad_c[:-1])
+        assert probe.loss == pytest.approx(
+            np.nansum(traced.loss) if trace_loss == "all" else traced.loss[-2], rel=1e-12
+        )

@@ -13,7 +13,6 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from models.autograd_reference import layer_cells, lstm_step
 from models.compare import CompareConfig, compare
 from models.tasks import make_task
 from models.training import (
@@ -25,6 +24,7 @@ from models.training import (
     forward,
     train,
 )
+from tests.autograd_reference import grads, unroll
 
 # One seeded run per task, stopped at its first solved eval. Updates it needs on this config
 # (budget in brackets) and seconds on one core of a loaded 2-core machine, measured once:
@@ -89,27 +89,7 @@ def autograd_probe(module: torch.nn.RNNBase, task_name: str, parameter: int) -> 
         inputs = torch.from_numpy(probe.inputs[:, 0]).double()  # (T, 2)
     else:
         inputs = torch.eye(task.input_size, dtype=torch.float64)[probe.inputs[:, 0]]  # (T, V)
-    is_lstm = isinstance(module, torch.nn.LSTM)
-    hs: list[list[torch.Tensor]] = []
-    cs: list[list[torch.Tensor]] = []
-    below = list(inputs)
-    for cell in layer_cells(module):
-        h = torch.zeros(module.hidden_size, dtype=torch.float64)
-        c = torch.zeros(module.hidden_size, dtype=torch.float64)
-        layer_h, layer_c = [], []
-        for x in below:
-            if is_lstm:
-                h, c = lstm_step(cell, x, (h, c))
-                c.retain_grad()
-                layer_c.append(c)
-            else:
-                h = cell(x, h)
-            h.retain_grad()
-            layer_h.append(h)
-        hs.append(layer_h)
-        cs.append(layer_c)
-        below = layer_h
-    outputs = module.get_submodule("readout")(torch.stack(below))  # (T, O)
+    outputs, hs, cs = unroll(module, list(inputs))  # outputs (T, O)
     targets = torch.from_numpy(np.asarray(probe.targets))
     if task.loss == "every_step":
         loss = torch.nn.functional.cross_entropy(outputs, targets[:, 0], reduction="sum")
@@ -118,9 +98,7 @@ def autograd_probe(module: torch.nn.RNNBase, task_name: str, parameter: int) -> 
     else:
         loss = (outputs[-1, 0] - targets[0].double()) ** 2
     loss.backward()
-    grads_h = [torch.stack([h.grad for h in layer]) for layer in hs]
-    grads_c = [torch.stack([c.grad for c in layer]) for layer in cs] if is_lstm else []
-    return grads_h, grads_c
+    return [grads(layer) for layer in hs], [grads(layer) for layer in cs if layer]
 
 
 def assert_same_log_norms(ours: np.ndarray, reference: torch.Tensor) -> None:

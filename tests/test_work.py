@@ -20,11 +20,13 @@ from tests.server_process import running_server
 
 def test_gate_runs_queues_then_refuses():
     gate = WorkGate("trace", running=1, waiting=1, retry_after=3)
+    first_started = threading.Event()
     release = threading.Event()
     started: list[int] = []
 
     def job(n: int) -> int:
         started.append(n)
+        first_started.set()
         release.wait(timeout=10)
         return n
 
@@ -36,9 +38,12 @@ def test_gate_runs_queues_then_refuses():
 
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(submit, 1)
+            await anyio.to_thread.run_sync(first_started.wait)  # job 1 holds the one slot
             tasks.start_soon(submit, 2)
-            await anyio.sleep(0.2)
-            assert started == [1]  # one runs, one waits
+            await anyio.wait_all_tasks_blocked()  # submit(2) has reached the gate
+            # One runs, one waits for the slot: admitted, not started.
+            assert started == [1] and gate.admitted == 2
+            assert gate.slots.statistics().tasks_waiting == 1
             with pytest.raises(Busy) as refused:
                 await gate.run(job, 3)
             assert (refused.value.limit, refused.value.retry_after) == (2, 3)
@@ -78,15 +83,19 @@ def test_full_gate_answers_429_and_health_answers_meanwhile():
     order: list[str] = []
 
     async def scenario(url: str) -> list[httpx.Response]:
+        gate_full = asyncio.Event()
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
 
             async def trace() -> httpx.Response:
                 response = await client.post("/api/trace", json=body)
                 order.append(f"trace {response.status_code}")
+                if response.status_code == 429:
+                    gate_full.set()
                 return response
 
             async def health() -> None:
-                await asyncio.sleep(0.05)  # the first trace is computing by now
+                # A 429 means the gate is full: a trace is computing right now.
+                await asyncio.wait_for(gate_full.wait(), timeout=30)
                 response = await client.get("/healthz")
                 assert response.status_code == 200
                 order.append("health")
@@ -177,9 +186,7 @@ def test_two_workers_share_no_state_in_a_session():
                 retraced = [client.post("/api/trace", json=body) for client in (a, b)]
                 assert retraced[0].status_code == 200, retraced[0].text
                 assert retraced[0].content == retraced[1].content
-                same = [
-                    client.post("/api/explore", json=EXPLORE).content for client in (a, b)
-                ] + [
+                same = [client.post("/api/explore", json=EXPLORE).content for client in (a, b)] + [
                     client.get("/api/trace", params={"model": "hello-gru", "text": "hell"}).content
                     for client in (a, b)
                 ]

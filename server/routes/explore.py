@@ -13,7 +13,7 @@ from models.spec import SpecError
 from server.cache import Answers
 from server.deps import SettingsDep
 from server.encoding import json_bytes
-from server.errors import InputError, spec_error_at
+from server.errors import InputError
 from server.schemas.explore import ExploreRequest, ExploreResponse, PhaseRequest, PhaseResponse
 from server.settings import Settings
 from server.work import work_gate
@@ -57,6 +57,12 @@ def config_of(request: ExploreRequest, settings: Settings) -> ExploreConfig:
     return ExploreConfig(**{**fields, "cells": tuple(request.cells)})
 
 
+def engine_error(request: ExploreRequest, error: SpecError) -> InputError:
+    """An explorer error at the request field it is about (`ExploreRequest.engine_error`)."""
+    field, message = request.engine_error(error.field, error.message)
+    return InputError(["body", field], message)
+
+
 def cell_payload(result: CellResult) -> dict[str, Any]:
     jacobian = None
     if result.jacobian_distance is not None:
@@ -82,7 +88,7 @@ async def post_explore(http: Request, request: ExploreRequest, settings: Setting
         try:
             exploration = explore(config, settings.limits())
         except SpecError as error:
-            raise spec_error_at(["body"], error) from error
+            raise engine_error(request, error) from error
         return json_bytes(
             {
                 "text": exploration.text,
@@ -109,7 +115,7 @@ async def post_phase(http: Request, request: PhaseRequest, settings: SettingsDep
         try:
             rows = phase_diagram(config, request.gains, request.distance, settings.limits())
         except SpecError as error:
-            raise spec_error_at(["body"], error) from error
+            raise engine_error(request, error) from error
         return json_bytes(
             {
                 "gains": request.gains,

@@ -38,7 +38,7 @@ def page_response(
         lambda: TEMPLATES.get_template(template).render(context()).encode(),
         "text/html; charset=utf-8",
     )
-    return cached_response(request, page, {"ETag": page.etag, "Cache-Control": "no-cache"})
+    return cached_response(request, page, "no-cache")
 
 
 def with_zoo(zoo: ZooDep, page: str) -> Callable[[], dict[str, Any]]:

@@ -8,17 +8,20 @@ from fastapi import APIRouter, Query, Request, Response
 
 from models.trace import LossMode
 from server.deps import SettingsDep, TraceCacheDep, ZooDep
-from server.encoding import cacheable_json, json_bytes
+from server.encoding import json_bytes
 from server.schemas import TraceRequest, TraceResponse
-from server.tracing import resolve_model, trace_payload
+from server.tracing import check_trace_size, model_spec, resolve_model, trace_payload
 from server.work import work_gate
 
 router = APIRouter(prefix="/api/trace", tags=["trace"])
 
 ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "unknown model id"},
-    422: {"description": "invalid text, model or limit exceeded; the message names which"},
-    429: {"description": "too many traces running in this worker; see Retry-After"},
+    422: {
+        "description": "invalid text, model or limit exceeded (the response's size included); "
+        "the message names which"
+    },
+    429: {"description": "too many traces or request bytes in this worker; see Retry-After"},
 }
 
 
@@ -38,11 +41,13 @@ async def get_trace(
     ] = False,
 ) -> Response:
     """Trace a built-in model over `text` (cached; strong ETag)."""
+    spec = model_spec(model, traces.zoo, settings.limits(), "query")
+    check_trace_size(spec, text, projections, analysis, settings, "query")
     key = (model, text, loss, projections, analysis)
     gate = work_gate(request, "trace")
-    hit = await traces.answers.get(key, lambda: gate.run(traces.compute, key))
-    traces.by_query.put(request.scope["query_string"], hit)
-    return cacheable_json(request, hit, settings.cache_max_age)
+    query = request.scope["query_string"]  # server/fastpath.py finds the answer by it
+    answer = await traces.answers.get(query, lambda: gate.run(traces.compute, key))
+    return answer.response(request, settings.cache_max_age)
 
 
 @router.post("", response_model=TraceResponse, responses=ERRORS)
@@ -50,6 +55,8 @@ async def post_trace(
     http: Request, request: TraceRequest, zoo: ZooDep, settings: SettingsDep
 ) -> Response:
     """Trace a built-in or inline model over `text`."""
+    spec = model_spec(request.model, zoo, settings.limits(), "body")
+    check_trace_size(spec, request.text, request.projections, request.analysis, settings, "body")
 
     def compute() -> bytes:
         name, net = resolve_model(request.model, zoo, settings.limits(), "body")

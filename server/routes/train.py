@@ -1,9 +1,13 @@
 """The training lab: train live (server-sent events), compare cells across delays, the tasks.
 
-See `server/schemas/train.py` for the event streams. Settings are checked against the limits
-before a stream starts (422 naming the field, its value and the limit), and a slot is claimed
-(429 with Retry-After when every slot of this worker is taken); then the run computes in its own
-thread (`server/streams.py`) and stops when the client disconnects.
+See `server/schemas/train.py` for the event streams. Bounds before work: every size a request
+implies (steps, hidden units, layers, batch, the sequence length T that a delay or length
+makes, the activations B x T x H x L that backpropagation keeps, evals, snapshots, runs of a
+comparison) is computed from the request and checked against its limit before anything is
+allocated or computed, so a request over a limit is a 422 in milliseconds that names the
+field, its value and the limit. Then a slot is claimed (429 with Retry-After when every slot of
+this worker is taken), and the run computes in its own thread (`server/streams.py`) until it
+ends, its client disconnects, or its client reads too slowly.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from functools import partial
 from typing import Annotated
 
 import torch
@@ -43,7 +48,7 @@ from server.schemas.train import (
     TrainRequest,
 )
 from server.settings import Settings
-from server.streams import StreamedRun, StreamRoute, run_slots
+from server.streams import EventSource, StreamBuffer, StreamedRun, StreamRoute, run_slots
 from server.work import work_gate
 
 router = APIRouter(prefix="/api/train", tags=["train"], route_class=StreamRoute)
@@ -64,19 +69,12 @@ def over(field: str, message: str) -> InputError:
 
 
 def checked_task(name: str, delay: int | None, length: int | None, corpus: str, limit: int) -> Task:
-    """The task, or a 422 naming the parameter that is invalid or makes sequences too long."""
+    """The task, or a 422 naming the parameter that is invalid or makes sequences longer than
+    `limit` (checked from the parameter, before the task draws any data)."""
     try:
-        task = make_task(name, delay, length, corpus)
+        return make_task(name, delay, length, corpus, max_length=limit)
     except TaskError as error:
         raise over(error.field, error.message) from error
-    if task.length > limit:
-        field = next(iter(task.parameters))
-        raise over(
-            field,
-            f"{field} is {task.parameters[field]}: sequences of {task.length} steps; "
-            f"the limit is {limit} steps",
-        )
-    return task
 
 
 def check_at_most(field: str, value: int, limit: int) -> None:
@@ -84,13 +82,36 @@ def check_at_most(field: str, value: int, limit: int) -> None:
         raise over(field, f"{field} is {value}; the limit is {limit}")
 
 
+def check_activations(
+    field: str, value: int, batch: int, steps: int, hidden: int, layers: int, limit: int
+) -> None:
+    """Backpropagation through time keeps every step's activations until the update: about
+    batch x T x hidden x layers numbers, ~80 bytes of memory each with the gates (measured)."""
+    count = batch * steps * hidden * layers
+    if count > limit:
+        raise over(
+            field,
+            f"{field} is {value}: {batch} sequences x {steps} steps x {hidden} hidden units x "
+            f"{layers} layers is {count} activations per update; the limit is {limit}",
+        )
+
+
 def train_config(body: TrainRequest, settings: SettingsDep) -> TrainConfig:
-    """The run's config after the limits that live in the settings."""
+    """The run's config, every size it implies within its limit (module docstring)."""
     check_at_most("steps", body.steps, settings.max_train_steps)
     check_at_most("hidden_size", body.hidden_size, settings.max_train_hidden)
     check_at_most("num_layers", body.num_layers, settings.max_layers)
     check_at_most("batch_size", body.batch_size, settings.max_train_batch)
-    checked_task(body.task, body.delay, body.length, body.corpus, settings.max_train_length)
+    task = checked_task(body.task, body.delay, body.length, body.corpus, settings.max_train_length)
+    check_activations(
+        "batch_size",
+        body.batch_size,
+        body.batch_size,
+        task.length,
+        body.hidden_size,
+        body.num_layers,
+        settings.max_train_activations,
+    )
     config = TrainConfig(**body.model_dump(), time_limit=settings.max_train_seconds)
     for field, every, limit in (
         ("probe_every", body.probe_every, settings.max_train_measurements),
@@ -116,12 +137,7 @@ def compare_config(body: CompareRequest, settings: SettingsDep) -> CompareConfig
             f"{len(body.cells)} cells x {len(body.delays)} delays x {body.seeds} seeds is "
             f"{runs} runs; the limit is {settings.max_compare_runs}",
         )
-    for delay in body.delays:
-        try:
-            checked_task(body.task, delay, delay, "zen", settings.max_train_length)
-        except InputError as error:
-            raise over("delays", f"delay {delay}: {error.message}") from error
-    return CompareConfig(
+    config = CompareConfig(
         task=body.task,
         cells=tuple(body.cells),
         delays=tuple(body.delays),
@@ -131,22 +147,43 @@ def compare_config(body: CompareRequest, settings: SettingsDep) -> CompareConfig
         lr=body.lr,
         time_limit=settings.max_compare_seconds,
     )
+    for delay in body.delays:
+        try:
+            task = checked_task(body.task, delay, delay, "zen", settings.max_train_length)
+        except InputError as error:
+            raise over("delays", f"in delays, {error.message}") from error
+        check_activations(
+            "hidden_size",
+            body.hidden_size,
+            config.batch_size,
+            task.length,
+            body.hidden_size,
+            1,
+            settings.max_train_activations,
+        )
+    return config
 
 
 TrainConfigDep = Annotated[TrainConfig, Depends(train_config)]
 CompareConfigDep = Annotated[CompareConfig, Depends(compare_config)]
 
 
-async def training_run(
-    request: Request, config: TrainConfigDep, settings: SettingsDep
-) -> AsyncIterator[StreamedRun]:
-    """A slot (or 429) and the run's thread; the run stops when the response ends."""
+def streamed_run(request: Request, settings: Settings, source: EventSource) -> StreamedRun:
+    """A slot (or 429) and a thread for `source`, its events buffered within the settings."""
 
     def events(stop: threading.Event) -> Iterator[Event]:
         torch.set_num_threads(settings.train_threads)  # per thread: set where torch runs
-        return train(config, stop)
+        return source(stop)
 
-    run = StreamedRun(run_slots(request), events)
+    buffer = StreamBuffer(settings.stream_buffer_bytes, settings.stream_stall_seconds)
+    return StreamedRun(run_slots(request), events, buffer)
+
+
+async def training_run(
+    request: Request, config: TrainConfigDep, settings: SettingsDep
+) -> AsyncIterator[StreamedRun]:
+    """The run's slot and thread; the run stops when the response ends."""
+    run = streamed_run(request, settings, partial(train, config))
     try:
         yield run
     finally:
@@ -156,11 +193,8 @@ async def training_run(
 async def comparison_run(
     request: Request, config: CompareConfigDep, settings: SettingsDep
 ) -> AsyncIterator[StreamedRun]:
-    def events(stop: threading.Event) -> Iterator[Event]:
-        torch.set_num_threads(settings.train_threads)
-        return compare(config, stop)
-
-    run = StreamedRun(run_slots(request), events)
+    """The comparison's slot and thread; it stops when the response ends."""
+    run = streamed_run(request, settings, partial(compare, config))
     try:
         yield run
     finally:
@@ -253,6 +287,7 @@ def catalogue_body(settings: Settings) -> bytes:
         "max_hidden_size": settings.max_train_hidden,
         "max_layers": settings.max_layers,
         "max_batch_size": settings.max_train_batch,
+        "max_activations": settings.max_train_activations,
         "max_seconds": settings.max_train_seconds,
         "max_measurements": settings.max_train_measurements,
         "max_snapshots": settings.max_train_snapshots,

@@ -1,17 +1,22 @@
 """Static files: our own, and third-party browser code from installed Python packages (no CDN).
 
 Plotly.js comes from the `plotly` package; Swagger UI (for /docs) from `swagger-ui-bundle-v2`.
+Every file is read and gzipped once per worker and sent by `cached_response`, like every other
+kept answer: its bytes or their gzip, each with its own strong ETag.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
 
 import plotly
 import swagger_ui_bundle
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from server.encoding import cached_response, kept_body
 
@@ -26,31 +31,51 @@ router = APIRouter(include_in_schema=False)
 def plotly_js(request: Request) -> Response:
     """Plotly.js (4.8 MB), read and gzipped once per worker (in a thread: ~1 s at level 9)."""
     bundle = kept_body(request, "plotly", PLOTLY_JS.read_bytes, "text/javascript", level=9)
-    return cached_response(
-        request, bundle, {"ETag": bundle.etag, "Cache-Control": "public, max-age=86400"}
-    )
+    return cached_response(request, bundle, "public, max-age=86400")
 
 
 @router.get("/favicon.ico")
 async def favicon(request: Request) -> Response:
     icon = kept_body(request, "favicon", FAVICON.read_bytes, "image/svg+xml")
-    return cached_response(
-        request, icon, {"ETag": icon.etag, "Cache-Control": "public, max-age=86400"}
-    )
+    return cached_response(request, icon, "public, max-age=86400")
 
 
-class RevalidatedStaticFiles(StaticFiles):
-    """Static files with `Cache-Control: no-cache`: a browser keeps them but asks each time,
-    and the ETag turns the answer into a 304, so an upgrade never leaves stale scripts."""
+class KeptStaticFiles(StaticFiles):
+    """Static files kept in memory with their gzip and sent with `Cache-Control: no-cache`: a
+    browser keeps them but asks each time, and the ETag turns the answer into a 304, so an
+    upgrade never leaves stale scripts.
 
-    def file_response(self, *args: Any, **kwargs: Any) -> Response:
-        response = super().file_response(*args, **kwargs)
-        response.headers["Cache-Control"] = "public, no-cache"
-        return response
+    StaticFiles finds the file (safely inside the folder); instead of streaming it, the file
+    is kept under its path, modification time and size, so an edited file is read again.
+    Streamed, it went through the gzip middleware under the ETag of its plain bytes.
+    """
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        """The file found, not yet read: `get_response` answers the conditional request."""
+        return FileResponse(full_path, status_code=status_code, stat_result=stat_result)
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        found = await super().get_response(path, scope)
+        if not isinstance(found, FileResponse) or found.stat_result is None:
+            return found
+        request = Request(scope)
+        version = f"{found.stat_result.st_mtime_ns} {found.stat_result.st_size}"
+        body = await run_in_threadpool(
+            kept_body,
+            request,
+            f"static {found.path} {version}",
+            Path(found.path).read_bytes,
+            found.media_type or "application/octet-stream",
+        )
+        return cached_response(request, body, "public, no-cache")
 
 
 def mount_static(app: FastAPI, directory: Path) -> None:
-    app.mount("/static", RevalidatedStaticFiles(directory=directory), name="static")
-    app.mount(
-        "/vendor/swagger-ui", RevalidatedStaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui"
-    )
+    app.mount("/static", KeptStaticFiles(directory=directory), name="static")
+    app.mount("/vendor/swagger-ui", KeptStaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")

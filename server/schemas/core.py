@@ -1,4 +1,4 @@
-"""Request and response schemas of the public JSON contract (DESIGN.md section 3).
+"""Request and response schemas of the public JSON contract (the README's API section).
 
 Large numeric responses are encoded straight from NumPy (`server/encoding.py`); these models
 describe them in the OpenAPI schema, and tests validate real responses against them.
@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from server.schemas.analysis import AnalysisOut
 
@@ -29,9 +38,41 @@ TensorJSON = Annotated[
 ]
 
 
+def lone_surrogate(field: str, value: str) -> str | None:
+    """Why `value` cannot be `field`'s value if it holds a lone surrogate (JSON can write one,
+    `"\\ud800"`), else None: a surrogate is half of a UTF-16 pair, not a character, and no
+    answer that contains it can be written as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        where = f" at character {error.start}" if len(value) > 1 else ""
+        return (
+            f"{field} has a lone surrogate {value[error.start]!r}{where}; it must be valid "
+            "Unicode (a surrogate is half of a UTF-16 pair, not a character)"
+        )
+    return None
+
+
+def valid_unicode(value: str, info: ValidationInfo) -> str:
+    """The validator of `Text`: refuse a lone surrogate, naming the field validated."""
+    problem = lone_surrogate(info.field_name or "a string", value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+Text = Annotated[str, AfterValidator(valid_unicode)]  # a string a response can echo
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """`value` as Python writes it (quotes and escapes included), cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class ModelConfig(BaseModel):
     cell: Literal["rnn", "lstm", "gru"] = Field(description="recurrent cell type")
-    vocab: list[str] = Field(description="characters of the one-hot input and the readout")
+    vocab: list[Text] = Field(description="characters of the one-hot input and the readout")
     hidden_size: int = Field(description="hidden units per layer (H)")
     num_layers: int = Field(1, description="stacked recurrent layers (L)")
     nonlinearity: Literal["tanh", "relu"] = Field(
@@ -43,6 +84,8 @@ class InlineModel(ModelConfig):
     """A model sent in the request: its config plus a torch state_dict as nested lists."""
 
     model_config = ConfigDict(
+        strict=True,  # hidden_size "1" or true is not a number
+        extra="forbid",  # a misspelt field is an error, not ignored
         json_schema_extra={
             "example": {
                 "cell": "rnn",
@@ -56,7 +99,7 @@ class InlineModel(ModelConfig):
                     "readout.weight": [[1.0], [-1.0], [0.5], [0.0]],
                 },
             }
-        }
+        },
     )
 
     state_dict: dict[str, TensorJSON] = Field(
@@ -66,6 +109,30 @@ class InlineModel(ModelConfig):
             "left out are zero"
         )
     )
+    # What an import found (POST /api/models/import): its answer is an inline model as is.
+    gates: Any = Field(None, description="ignored: an imported model's rows per gate")
+    source: Any = Field(None, description="ignored: the file an imported model was read from")
+
+
+def model_reference(value: Any) -> str | InlineModel:
+    """A built-in id (a string) or an inline model (an object). Validated here rather than as
+    a pydantic union, whose errors would name each branch ("str", "InlineModel") in their
+    `loc`: an inline model's errors sit at ["model", <its field>]."""
+    if isinstance(value, str | InlineModel):
+        return value
+    if isinstance(value, dict):
+        return InlineModel.model_validate(value)
+    raise PydanticCustomError(
+        "model_type",
+        "model is {value}; it must be a built-in model id (a string) or an inline model "
+        "(an object)",
+        {"value": shown(value)},
+    )
+
+
+ModelReference = Annotated[
+    str | InlineModel, PlainValidator(model_reference, json_schema_input_type=str | InlineModel)
+]
 
 
 class ModelSummary(ModelConfig):
@@ -99,10 +166,11 @@ class ModelDetail(ModelSummary):
 
 
 class TraceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+    # A misspelt field is an error, not ignored; "true" is not a boolean.
+    model_config = ConfigDict(strict=True, extra="forbid")
 
-    model: str | InlineModel = Field(description="a built-in model id or an inline model")
-    text: str = Field(description="the characters to run through the model, in order")
+    model: ModelReference = Field(description="a built-in model id or an inline model")
+    text: Text = Field(description="the characters to run through the model, in order")
     loss: Literal["all", "last"] = Field(
         "all",
         description="gradients of the loss summed over all steps, or of the last target only",

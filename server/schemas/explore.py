@@ -9,44 +9,65 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from server.schemas.core import LogNorms
+from models.explorer import ExploreConfig
+from server.schemas.core import LogNorms, Text
 
 CellName = Literal["rnn", "lstm", "gru"]
 
 
 class ExploreRequest(BaseModel):
     # "5" or 5.0 is not an int, and a misspelt setting is an error, not silently ignored.
+    # Every default is read from the engine's ExploreConfig: one source (tests/test_defaults.py).
     model_config = ConfigDict(strict=True, extra="forbid")
 
     cells: list[CellName] = Field(
-        ["rnn", "lstm", "gru"], min_length=1, max_length=3, description="cells to compare"
+        list(ExploreConfig.cells), min_length=1, max_length=3, description="cells to compare"
     )
-    steps: int = Field(200, ge=2, description="T: characters read; the loss is at the last one")
-    hidden_size: int = Field(64, ge=1, description="hidden units H")
+    steps: int = Field(
+        ExploreConfig.steps,
+        ge=2,
+        description="T: characters read; the loss is at the last one",
+    )
+    hidden_size: int = Field(ExploreConfig.hidden_size, ge=1, description="hidden units H")
     init: Literal["default", "orthogonal", "identity"] = Field(
-        "default",
+        ExploreConfig.init,
         description="each H x H block of W_hh: PyTorch's uniform, orthogonal, or identity "
         "(Le et al. 2015's IRNN, with zero biases)",
     )
     scale: Literal["none", "sigma", "radius"] = Field(
-        "none",
+        ExploreConfig.scale,
         description="rescale each W_hh block to largest singular value = gain ('sigma') or "
         "spectral radius = gain ('radius'); 'none' keeps the initialisation",
     )
-    gain: float = Field(1.0, gt=0, le=10, description="target sigma_max or spectral radius")
-    nonlinearity: Literal["tanh", "relu"] = Field("tanh", description="vanilla RNN activation")
-    forget_bias: float = Field(
-        1.0, ge=-20, le=20, description="LSTM forget gate's total bias b_if + b_hf"
+    gain: float = Field(
+        ExploreConfig.gain, gt=0, le=10, description="target sigma_max or spectral radius"
     )
-    text: str | None = Field(
-        None,
+    nonlinearity: Literal["tanh", "relu"] = Field(
+        ExploreConfig.nonlinearity, description="vanilla RNN activation"
+    )
+    forget_bias: float = Field(
+        ExploreConfig.forget_bias,
+        ge=-20,
+        le=20,
+        description="LSTM forget gate's total bias b_if + b_hf",
+    )
+    text: Text | None = Field(
+        ExploreConfig.text,
         description="a real text to read instead of random characters (its characters are "
         "the vocabulary; T = len(text) - 1)",
     )
-    vocab_size: int = Field(16, ge=2, le=26, description="random characters a..z used")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of weights and random input")
-    clip_norm: float = Field(1.0, gt=0, le=1e6, description="threshold of norm clipping")
-    clip_value: float = Field(5.0, gt=0, le=1e6, description="bound of element-wise clipping")
+    vocab_size: int = Field(
+        ExploreConfig.vocab_size, ge=2, le=26, description="random characters a..z used"
+    )
+    seed: int = Field(
+        ExploreConfig.seed, ge=0, le=2**31 - 1, description="seed of weights and random input"
+    )
+    clip_norm: float = Field(
+        ExploreConfig.clip_norm, gt=0, le=1e6, description="threshold of norm clipping"
+    )
+    clip_value: float = Field(
+        ExploreConfig.clip_value, gt=0, le=1e6, description="bound of element-wise clipping"
+    )
 
     @field_validator("cells")
     @classmethod
@@ -54,6 +75,23 @@ class ExploreRequest(BaseModel):
         if len(set(cells)) != len(cells):
             raise ValueError(f"cells repeats a cell: {cells}")
         return cells
+
+    def engine_error(self, field: str, message: str) -> tuple[str, str]:
+        """The field of this request an explorer error is about, and its message.
+
+        The engine (models/explorer.py) names what it built: the `text` read (random when the
+        request has none: `steps` long), its `vocab` (the text's characters, or `vocab_size`
+        letters), the `model` whose state overflowed (its recurrent weights, set by `gain`).
+        """
+        if field == "text" and self.text is None:
+            return "steps", f"steps is {self.steps} ({self.steps + 1} characters read): {message}"
+        if field == "vocab":
+            if self.text is None:
+                return "vocab_size", f"vocab_size is {self.vocab_size}: {message}"
+            return "text", f"the text's distinct characters are the vocabulary: {message}"
+        if field == "model":
+            return "gain", f"gain is {self.gain} (scale {self.scale!r}): {message}"
+        return field, message
 
 
 class PhaseRequest(ExploreRequest):
@@ -72,6 +110,18 @@ class PhaseRequest(ExploreRequest):
         if bad:
             raise ValueError(f"gains {bad} are outside (0, 10]")
         return gains
+
+    def engine_error(self, field: str, message: str) -> tuple[str, str]:
+        """As for an exploration, but the sweep reads `distance + 1` random characters (never
+        `text`) and scales W_hh by each of `gains`."""
+        if field == "text":
+            reads = self.distance + 1
+            return "distance", f"distance is {self.distance} ({reads} characters read): {message}"
+        if field == "vocab":
+            return "vocab_size", f"vocab_size is {self.vocab_size}: {message}"
+        if field == "model":
+            return "gains", f"gains reach {max(self.gains)}: {message}"
+        return super().engine_error(field, message)
 
 
 class BlockOut(BaseModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.schemas.core import InlineModel
+from server.schemas.core import ModelReference, Text
 
 
 class GenerateRequest(BaseModel):
     model_config = ConfigDict(
+        strict=True,  # "5" is not a number
         extra="forbid",  # a misspelt field is an error, not ignored
         json_schema_extra={
             "example": {
@@ -21,16 +22,13 @@ class GenerateRequest(BaseModel):
         },
     )
 
-    model: str | InlineModel = Field(description="a built-in model id or an inline model")
-    prompt: str = Field(
+    model: ModelReference = Field(description="a built-in model id or an inline model")
+    prompt: Text = Field(
         description="characters the model reads first (at least 1, all in its vocabulary)"
     )
-    length: int = Field(
-        200, strict=True, description="characters to generate, 1 to max_generate_length"
-    )
+    length: int = Field(200, description="characters to generate, 1 to max_generate_length")
     temperature: float = Field(
         1.0,
-        strict=True,
         ge=0,
         le=100,
         description=(
@@ -40,7 +38,6 @@ class GenerateRequest(BaseModel):
     )
     seed: int = Field(
         0,
-        strict=True,
         ge=0,
         le=2**32 - 1,
         description="seed of the NumPy generator: same request, same text",

@@ -16,12 +16,15 @@ A training stream, in order:
     eval, probe                 every `probe_every` updates, at every snapshot, and at the end
     snapshot                    every `snapshot_every` updates and at the end
     diverged                    only if the loss or gradient became NaN or infinite
-    done                        always last (unless `error`: an unexpected failure, a bug)
+    done                        always last, unless `error` ends the stream instead
 
 A comparison stream: `plan`, one `run` per finished training run, `done` (`error` as above).
 
 Closing the connection (the page's Stop button aborts the fetch) stops the run within a
-second; nothing keeps computing for a client that has gone.
+second; nothing keeps computing for a client that has gone. A client that reads too slowly is
+dropped the same way: the events waiting for it are bounded in bytes (`stream_buffer_bytes`),
+the run waits while they are full, and when they stay full for `stream_stall_seconds` the run
+stops, the unsent events are discarded and an `error` event ends the stream.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from models.compare import CompareConfig
+from models.training import TaskName, TrainConfig
 from server.schemas.core import LogNorms, Matrix, TensorJSON
 
 CellName = Literal["rnn", "lstm", "gru"]
-TaskName = Literal["hello", "corpus", "adding", "recall", "parity", "brackets"]
 
 
 # --- Requests ------------------------------------------------------------------------------------
@@ -43,45 +47,62 @@ class TrainRequest(BaseModel):
     """One training run. Every field has a default, so `{}` trains an LSTM on hello."""
 
     # "5" or 5.5 is not an int, and a misspelt setting is an error, not silently ignored.
+    # Every default is read from the engine's TrainConfig: one source (tests/test_defaults.py).
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    task: TaskName = Field("hello", description="what to learn (GET /api/train/tasks)")
-    corpus: str = Field("zen", description="task 'corpus': which corpus (GET /api/train/tasks)")
+    task: TaskName = Field(TrainConfig.task, description="what to learn (GET /api/train/tasks)")
+    corpus: str = Field(
+        TrainConfig.corpus,
+        max_length=100,
+        description="task 'corpus': which corpus (GET /api/train/tasks)",
+    )
     delay: int | None = Field(
-        None, ge=0, description="task 'recall': distractor steps D; null: the task's default"
+        TrainConfig.delay,
+        ge=0,
+        description="task 'recall': distractor steps D; null: the task's default",
     )
     length: int | None = Field(
-        None,
+        TrainConfig.length,
         ge=1,
         description="tasks 'adding', 'parity', 'brackets', 'corpus': sequence length T; "
         "null: the task's default. A parameter the task does not take is ignored",
     )
-    cell: CellName = Field("lstm", description="recurrent cell")
-    hidden_size: int = Field(32, ge=1, description="hidden units per layer")
-    num_layers: int = Field(1, ge=1, description="stacked recurrent layers")
-    nonlinearity: Literal["tanh", "relu"] = Field("tanh", description="the vanilla RNN's")
+    cell: CellName = Field(TrainConfig.cell, description="recurrent cell")
+    hidden_size: int = Field(TrainConfig.hidden_size, ge=1, description="hidden units per layer")
+    num_layers: int = Field(TrainConfig.num_layers, ge=1, description="stacked recurrent layers")
+    nonlinearity: Literal["tanh", "relu"] = Field(
+        TrainConfig.nonlinearity, description="the vanilla RNN's"
+    )
     lstm_init: Literal["pytorch", "chrono"] = Field(
-        "chrono",
+        TrainConfig.lstm_init,
         description="LSTM gate biases: 'pytorch' keeps torch's uniform init (forget gate near "
         "0.5, memories halve every step); 'chrono' (Tallec & Ollivier 2018) sets each forget "
         "bias to log(u), u ~ U[1, T-1], and the input bias to -log(u)",
     )
-    optimizer: Literal["sgd", "adam"] = Field("adam", description="torch.optim.SGD or Adam")
-    lr: float = Field(0.01, gt=0, le=1e6, description="learning rate")
+    optimizer: Literal["sgd", "adam"] = Field(
+        TrainConfig.optimizer, description="torch.optim.SGD or Adam"
+    )
+    lr: float = Field(TrainConfig.lr, gt=0, le=1e6, description="learning rate")
     clip: Literal["off", "norm", "value"] = Field(
-        "off",
+        TrainConfig.clip,
         description="gradient clipping: 'norm' rescales g to the threshold when ||g|| exceeds "
         "it (clip_grad_norm_), 'value' clamps every entry to +-threshold (clip_grad_value_)",
     )
-    clip_threshold: float = Field(1.0, gt=0, le=1e6, description="max norm or max |entry|")
-    steps: int = Field(500, ge=1, description="optimizer updates")
-    batch_size: int = Field(32, ge=1, description="sequences per update")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of weights and data")
+    clip_threshold: float = Field(
+        TrainConfig.clip_threshold, gt=0, le=1e6, description="max norm or max |entry|"
+    )
+    steps: int = Field(TrainConfig.steps, ge=1, description="optimizer updates")
+    batch_size: int = Field(TrainConfig.batch_size, ge=1, description="sequences per update")
+    seed: int = Field(TrainConfig.seed, ge=0, le=2**31 - 1, description="seed of weights and data")
     probe_every: int = Field(
-        25, ge=1, description="held-out metric and probe gradient curve every N updates"
+        TrainConfig.probe_every,
+        ge=1,
+        description="held-out metric and probe gradient curve every N updates",
     )
     snapshot_every: int = Field(
-        50, ge=1, description="weight snapshots for the replay scrubber every N updates"
+        TrainConfig.snapshot_every,
+        ge=1,
+        description="weight snapshots for the replay scrubber every N updates",
     )
 
 
@@ -89,23 +110,27 @@ class CompareRequest(BaseModel):
     """RNN vs LSTM vs GRU across delays: `seeds` training runs per cell and delay."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
+    # Every default is read from the engine's CompareConfig: one source (tests/test_defaults.py).
 
     task: Literal["recall", "adding"] = Field(
-        "recall", description="delayed recall (delay = D) or the adding problem (delay = T)"
+        CompareConfig.task,
+        description="delayed recall (delay = D) or the adding problem (delay = T)",
     )
     cells: list[CellName] = Field(
-        ["rnn", "lstm", "gru"], min_length=1, max_length=3, description="cells to compare"
+        list(CompareConfig.cells), min_length=1, max_length=3, description="cells to compare"
     )
     delays: list[int] = Field(
-        [5, 10, 20, 50],
+        list(CompareConfig.delays),
         min_length=1,
         max_length=10,
         description="recall: distractor steps D; adding: sequence lengths T",
     )
-    seeds: int = Field(2, ge=1, le=10, description="runs per cell and delay (seeds 0, 1, ...)")
-    steps: int = Field(600, ge=1, description="update budget of each run")
-    hidden_size: int = Field(32, ge=1, description="hidden units")
-    lr: float = Field(0.02, gt=0, le=10, description="Adam's learning rate")
+    seeds: int = Field(
+        CompareConfig.seeds, ge=1, le=10, description="runs per cell and delay (seeds 0, 1, ...)"
+    )
+    steps: int = Field(CompareConfig.steps, ge=1, description="update budget of each run")
+    hidden_size: int = Field(CompareConfig.hidden_size, ge=1, description="hidden units")
+    lr: float = Field(CompareConfig.lr, gt=0, le=10, description="Adam's learning rate")
 
     @field_validator("cells")
     @classmethod
@@ -170,6 +195,10 @@ class TrainLimits(BaseModel):
     max_hidden_size: int = Field(description="hidden units per layer")
     max_layers: int = Field(description="stacked layers")
     max_batch_size: int = Field(description="sequences per update")
+    max_activations: int = Field(
+        description="batch_size x T x hidden_size x num_layers: what one update keeps for "
+        "backpropagation"
+    )
     max_seconds: float = Field(description="wall time of one run; it ends with 'time_limit'")
     max_measurements: int = Field(description="evals per run: steps / probe_every + 1")
     max_snapshots: int = Field(description="snapshots per run: steps / snapshot_every + 1")
@@ -286,9 +315,12 @@ class ProbeEvent(BaseModel):
 
 
 class TrainedModel(BaseModel):
-    """A model spec (DESIGN.md section 3): /api/trace, /explore and /hello take it as it is
-    for a character task. The adding problem's model reads (value, marker) pairs: it has
-    `input_size`/`output_size` and a `note` instead of `vocab`."""
+    """The trained model as a model spec: for a character task, an inline model
+    (`InlineModel`: cell, vocab, hidden_size, num_layers, nonlinearity and a state_dict with
+    the tensor names of torch.nn.RNN/LSTM/GRU(len(vocab), hidden_size, num_layers) plus
+    `readout.weight` and `readout.bias`) that /api/trace, /explore and /hello take as it is.
+    The adding problem's model reads (value, marker) pairs: it has `input_size`/`output_size`
+    and a `note` instead of `vocab`."""
 
     cell: CellName = Field(description="recurrent cell")
     vocab: list[str] | None = Field(None, description="characters; absent for the adding model")
@@ -343,9 +375,10 @@ class DoneEvent(BaseModel):
 
 
 class ErrorEvent(BaseModel):
-    """`event: error`: an unexpected failure ended the stream (a bug; the server logs it)."""
+    """`event: error`: the stream ends without `done`: the client read too slowly and was
+    dropped (its run stopped), or an unexpected failure (a bug; the server logs it)."""
 
-    message: str = Field(description="what failed")
+    message: str = Field(description="what happened")
 
 
 TrainEvent = (

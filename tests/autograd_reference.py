@@ -1,8 +1,10 @@
-"""The slow, obvious way to get what `trace` computes: a stepwise autograd loop.
+"""The test oracle: the slow, obvious way to get what the engine's backward pass computes, a
+stepwise autograd loop.
 
 Each step calls `torch.nn.RNNCell/GRUCell` (sharing the weights of a module from
-`build_torch_model`) and retains the gradient of every h_t, c_t and one-hot x_t. Tests use it
-to check the trace's gradient norms; the trace benchmark uses it as the naive baseline.
+`build_torch_model`) and retains the gradient of every h_t, c_t and input x_t. Tests use it
+to check the gradient norms of the trace, the lab's probe and the driver itself; the trace
+benchmark uses it as the naive baseline.
 
 The LSTM step is written out (`lstm_step`) instead of calling `nn.LSTMCell`: the fused cell
 computes h_t from an internal copy of c_t, so the c_t it returns would only collect the
@@ -60,11 +62,12 @@ def layer_cells(module: nn.RNNBase) -> list[nn.Module]:
     return cells
 
 
-def autograd_grads(module: nn.RNNBase, indices: torch.Tensor, loss: str = "all") -> ReferenceGrads:
-    """Forward step by step, backward with autograd, every intermediate's .grad retained."""
-    steps, vocab_size = len(indices), module.input_size
+def unroll(
+    module: nn.RNNBase, xs: list[torch.Tensor]
+) -> tuple[torch.Tensor, list[list[torch.Tensor]], list[list[torch.Tensor]]]:
+    """The readout's outputs (T, O) over inputs `xs` (T of them), and every layer's h_t (and c_t,
+    LSTM; else empty lists), one step at a time, each retaining its gradient."""
     dtype = dtype_of(module)
-    xs = [torch.nn.functional.one_hot(i, vocab_size).to(dtype).requires_grad_() for i in indices]
     is_lstm = isinstance(module, nn.LSTM)
     hs: list[list[torch.Tensor]] = []
     cs: list[list[torch.Tensor]] = []
@@ -73,31 +76,43 @@ def autograd_grads(module: nn.RNNBase, indices: torch.Tensor, loss: str = "all")
         h = torch.zeros(module.hidden_size, dtype=dtype)
         c = torch.zeros(module.hidden_size, dtype=dtype)
         layer_h, layer_c = [], []
-        for t in range(steps):
+        for x in below:
             if is_lstm:
                 assert isinstance(cell, nn.LSTMCell)
-                h, c = lstm_step(cell, below[t], (h, c))
+                h, c = lstm_step(cell, x, (h, c))
                 c.retain_grad()
                 layer_c.append(c)
             else:
-                h = cell(below[t], h)
+                h = cell(x, h)
             h.retain_grad()
             layer_h.append(h)
         hs.append(layer_h)
         cs.append(layer_c)
         below = layer_h
-    logits = module.get_submodule("readout")(torch.stack(below))  # (T, V)
+    outputs = module.get_submodule("readout")(torch.stack(below))  # (T, O)
+    return outputs, hs, cs
+
+
+def grads(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """The retained gradients of `tensors`, stacked (T, n); zero where none reached one."""
+    return torch.stack([t.grad if t.grad is not None else torch.zeros_like(t) for t in tensors])
+
+
+def autograd_grads(module: nn.RNNBase, indices: torch.Tensor, loss: str = "all") -> ReferenceGrads:
+    """Forward step by step, backward with autograd, every intermediate's .grad retained."""
+    dtype = dtype_of(module)
+    xs = [
+        torch.nn.functional.one_hot(i, module.input_size).to(dtype).requires_grad_()
+        for i in indices
+    ]
+    logits, hs, cs = unroll(module, xs)  # logits (T, V)
     targets = indices[1:]
     losses = torch.nn.functional.cross_entropy(logits[:-1], targets, reduction="none")  # (T-1,)
     total = losses.sum() if loss == "all" else losses[-1]
     total.backward()
-
-    def grads(tensors: list[torch.Tensor]) -> torch.Tensor:
-        return torch.stack([t.grad if t.grad is not None else torch.zeros_like(t) for t in tensors])
-
     return ReferenceGrads(
         logits=logits.detach(),
         grad_h=[grads(layer) for layer in hs],
-        grad_c=[grads(layer) for layer in cs] if is_lstm else None,
+        grad_c=[grads(layer) for layer in cs] if isinstance(module, nn.LSTM) else None,
         grad_x=grads(xs),
     )
