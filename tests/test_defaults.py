@@ -123,10 +123,6 @@ def expected_page_defaults() -> dict[tuple[str, str], Any]:
 # the lab on the lecture's long-range memory task, with norm clipping on; the explorer with its
 # gain slider live (each W_hh block rescaled to sigma_max = gain), not PyTorch's init as drawn.
 PAGE_CHOICES = {("lab", "task"): "recall", ("lab", "clip"): "norm", ("gradients", "scale"): "sigma"}
-# Disagreements to fix in static/js: the lab declares the comparison's learning rate 0.01 (the
-# engine's is 0.02); the page overwrites it with GET /api/train/tasks' `compare_defaults` once
-# that answers, so the page should take it from there and declare none.
-KNOWN_WRONG = {("lab", "compare_lr")}
 PAGE_PROPS = [(page, name) for page in PAGES for name in page_defaults(page)]
 
 
@@ -137,15 +133,7 @@ def test_every_page_prop_is_an_engine_setting_or_named_as_the_page_own():
 
 @pytest.mark.parametrize(
     ("page", "name"),
-    [
-        pytest.param(
-            *prop, marks=pytest.mark.xfail(strict=True, reason="static/js disagrees; see above")
-        )
-        if prop in KNOWN_WRONG
-        else prop
-        for prop in PAGE_PROPS
-        if prop not in PAGE_ONLY
-    ],
+    [prop for prop in PAGE_PROPS if prop not in PAGE_ONLY],
     ids=lambda value: value,
 )
 def test_a_page_default_is_the_engine_default_or_a_named_choice(page, name):

@@ -4,7 +4,9 @@
  * probabilities, Okabe–Ito for categories.
  */
 
-/** Diverging PuOr scale (orange = negative, purple = positive) for signed values. */
+/** @typedef {[number, string][]} Colorscale Plotly's form: [fraction, "#rrggbb"] stops */
+
+/** @type {Colorscale} diverging PuOr (orange = negative, purple = positive) for signed values */
 export const DIVERGING = [
   [0.0, "#7f3b08"],
   [0.1, "#b35806"],
@@ -19,7 +21,7 @@ export const DIVERGING = [
   [1.0, "#2d004b"],
 ];
 
-/** Sequential Viridis scale for values in [0, 1] such as probabilities. */
+/** @type {Colorscale} sequential Viridis for values in [0, 1] such as probabilities */
 export const SEQUENTIAL = [
   [0.0, "#440154"],
   [0.1, "#482475"],
@@ -37,7 +39,7 @@ export const SEQUENTIAL = [
 /** Okabe–Ito categorical colours, one per gate or series. */
 export const CATEGORICAL = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"];
 
-/** Colour of each named gate, so a gate keeps its colour across charts and pages. */
+/** @type {Record<string, string>} each gate's colour, the same across charts and pages */
 export const GATE_COLOURS = {
   i: "#0072B2",
   f: "#E69F00",
@@ -47,6 +49,9 @@ export const GATE_COLOURS = {
   z: "#E69F00",
   n: "#009E73",
 };
+
+/** @type {Record<import("./cells.js").Cell, string>} each cell's colour, on /gradients and /lab */
+export const CELL_COLOURS = { rnn: CATEGORICAL[0], lstm: CATEGORICAL[1], gru: CATEGORICAL[2] };
 
 /** Chart palette (high contrast, projector friendly); the page's own colours are in the CSS. */
 export const COLOURS = {
@@ -102,8 +107,8 @@ export const LAB = {
   chance: "#777777",
   reference: "#999999", // the first probe of a run, under the current one
   layers: ["#0072B2", "#E69F00", "#009E73"], // probe curves per layer
-  cells: { rnn: "#0072B2", lstm: "#E69F00", gru: "#009E73" }, // as on /gradients
-  // and a dash and marker per cell, so lines that coincide (two cells at 100 %) stay visible
+  // a dash and marker per cell (its colour is CELL_COLOURS'), so lines that coincide (two cells
+  // at 100 %) stay visible
   cellLines: {
     rnn: { dash: "solid", symbol: "circle", size: 12 },
     lstm: { dash: "dash", symbol: "square", size: 16 },

@@ -3,8 +3,15 @@
  * without a server session: the spec is kept in localStorage and the URL names it as
  * `model=local:<name>`, so the server stays stateless and the link works in this browser.
  */
+import { el } from "./dom.js";
 
 const PREFIX = "unrolled:model:";
+
+/**
+ * @typedef {{cell: import("./cells.js").Cell, vocab: string[], hidden_size: number,
+ *   num_layers: number, nonlinearity: string, state_dict: Record<string, any>}} ModelSpec
+ *   an inline model of a request; `state_dict` maps PyTorch names to nested arrays of numbers
+ */
 
 /** @param {string} model a URL's model value @returns {boolean} */
 export function isLocalModel(model) {
@@ -14,7 +21,7 @@ export function isLocalModel(model) {
 /**
  * Store an inline model spec; return the value to put in a URL's `model=`.
  * @param {string} name
- * @param {object} spec `{cell, vocab, hidden_size, num_layers, nonlinearity, state_dict}`
+ * @param {object} spec a ModelSpec, possibly with more (an upload's `gates`, a sample text)
  * @returns {string}
  */
 export function saveLocalModel(name, spec) {
@@ -23,9 +30,9 @@ export function saveLocalModel(name, spec) {
 }
 
 /**
- * The inline spec a `local:<name>` URL value refers to.
+ * The spec a `local:<name>` URL value refers to, as stored.
  * @param {string} model
- * @returns {object}
+ * @returns {ModelSpec & {sample?: string}}
  */
 export function loadLocalModel(model) {
   const name = model.slice("local:".length);
@@ -35,26 +42,32 @@ export function loadLocalModel(model) {
 }
 
 /**
- * Names of the models stored in this browser, sorted.
- * @returns {string[]} values for a URL's `model=` (`local:<name>`)
+ * The fields of a stored spec that a request's inline `model` takes (an imported spec also
+ * carries `gates` and `source`, which describe it but are not part of a model).
+ * @param {ModelSpec} spec
+ * @returns {ModelSpec}
  */
-export function listLocalModels() {
+export function inlineModel(spec) {
+  const { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict } = spec;
+  return { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict };
+}
+
+/**
+ * Add the models stored in this browser to a model <select>, as an "In this browser" group
+ * (the one a URL names too, even when this browser does not have it: loading it then says so).
+ * @param {HTMLSelectElement} select
+ * @param {string} wanted the URL's model
+ */
+export function addLocalModels(select, wanted) {
+  select.querySelector("optgroup.local-models")?.remove();
   const names = [];
   for (let k = 0; k < window.localStorage.length; k += 1) {
     const key = window.localStorage.key(k);
     if (key !== null && key.startsWith(PREFIX)) names.push(`local:${key.slice(PREFIX.length)}`);
   }
-  return names.sort();
-}
-
-/**
- * The fields of a stored spec that a request's inline `model` takes (an imported spec also
- * carries `gates` and `source`, which describe it but are not part of a model).
- * @param {any} spec
- * @returns {{cell: string, vocab: string[], hidden_size: number, num_layers: number,
- *   nonlinearity: string, state_dict: Record<string, any>}}
- */
-export function inlineModel(spec) {
-  const { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict } = spec;
-  return { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict };
+  if (isLocalModel(wanted) && !names.includes(wanted)) names.push(wanted);
+  if (names.length === 0) return;
+  const group = el("optgroup", { label: "In this browser", class: "local-models" });
+  for (const model of names.sort()) group.append(el("option", { value: model }, model));
+  select.append(group);
 }

@@ -1,64 +1,78 @@
 /**
- * UI state, declared once with its types and mirrored in the URL query string,
- * so a shared link reproduces the view.
+ * A page's state, declared once as a list of props (name, type, default; as
+ * tensorflow/playground's `State.PROPS`) and mirrored in the URL query string, so a shared link
+ * reproduces the view. Each page declares its props in one place:
+ * hello/main.js, explore/props.js, gradients/main.js, lab/settings.js.
  */
 
 /**
- * @typedef {"string" | "int" | "float"} FieldType
- * @typedef {{type: FieldType, default: string | number}} FieldSpec
- * @typedef {Record<string, FieldSpec>} StateSchema
+ * @typedef {"string" | "int" | "float"} PropType
+ * @typedef {{name: string, type: PropType, default: string | number}} Prop
  */
 
-/** The /hello page: which model, which text, which step (0-based), which notation. */
-export const HELLO_SCHEMA = {
-  model: { type: "string", default: "hello-rnn" },
-  text: { type: "string", default: "hello" },
-  step: { type: "int", default: 0 },
-  notation: { type: "string", default: "" },  // "" = the one remembered in this browser
-};
+/**
+ * The values of a list of props, by name: a string prop's is a string, a number prop's a number
+ * (or its default: /lab's `delay=` left empty means "the task's default").
+ * @template {readonly Prop[]} P
+ * @typedef {{[K in P[number] as K["name"]]: K["type"] extends "string" ? string : number | K["default"]}} Values
+ */
 
 /**
- * Parse one query value by its declared type; fall back to the default.
- * @param {FieldSpec} spec
+ * A change to some of the props, values as the controls give them (a number field being typed
+ * in may hold "" for a moment).
+ * @template {readonly Prop[]} P
+ * @typedef {Partial<Record<P[number]["name"], string | number>>} Patch
+ */
+
+/**
+ * Parse one query value by its prop's type; fall back to the default.
+ * @param {Prop} prop
  * @param {string | null} raw
  * @returns {string | number}
  */
-function parseField(spec, raw) {
-  if (raw === null) return spec.default;
-  if (spec.type === "int" || spec.type === "float") {
-    const value = spec.type === "int" ? Number.parseInt(raw, 10) : Number.parseFloat(raw);
-    return Number.isFinite(value) ? value : spec.default;
-  }
-  return raw;
+function parse(prop, raw) {
+  if (raw === null) return prop.default;
+  if (prop.type === "string") return raw;
+  const value = prop.type === "int" ? Number.parseInt(raw, 10) : Number.parseFloat(raw);
+  return Number.isFinite(value) ? value : prop.default;
 }
 
-/** State read from and written to `location.search`. */
+/**
+ * State read from and written to `location.search`.
+ * @template {readonly Prop[]} P
+ */
 export class UrlState {
   /**
-   * @param {StateSchema} schema
+   * @param {P} props declared `@type {const}`, so each value's type follows its prop
    * @param {Location} [location]
    */
-  constructor(schema, location = window.location) {
-    this.schema = schema;
+  constructor(props, location = window.location) {
+    this.props = props;
     const params = new URLSearchParams(location.search);
-    /** @type {Record<string, string | number>} */
-    this.values = {};
-    for (const [name, spec] of Object.entries(schema)) {
-      this.values[name] = parseField(spec, params.get(name));
-    }
+    const values = Object.fromEntries(props.map((prop) => [prop.name, parse(prop, params.get(prop.name))]));
+    /** @type {Values<P>} */
+    this.values = /** @type {any} */ (values); // each parsed by its declared type
+  }
+
+  /**
+   * The prop of a name.
+   * @param {string} name
+   * @returns {Prop}
+   */
+  prop(name) {
+    const prop = this.props.find((p) => p.name === name);
+    if (!prop) throw new Error(`unknown state field '${name}'`);
+    return prop;
   }
 
   /**
    * Change some fields and mirror the whole state in the URL (no new history entry).
-   * @param {Record<string, string | number>} patch
+   * @param {Patch<P>} patch
    */
   update(patch) {
-    for (const name of Object.keys(patch)) {
-      if (!(name in this.schema)) throw new Error(`unknown state field '${name}'`);
-    }
+    for (const name of Object.keys(patch)) this.prop(name);
     Object.assign(this.values, patch);
-    const params = new URLSearchParams();
-    for (const name of Object.keys(this.schema)) params.set(name, String(this.values[name]));
+    const params = new URLSearchParams(Object.entries(this.values).map(([name, value]) => [name, String(value)]));
     window.history.replaceState(null, "", `${window.location.pathname}?${params}`);
   }
 }

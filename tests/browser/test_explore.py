@@ -594,7 +594,11 @@ def test_bad_upload_shows_the_servers_message(
     page.fill("#upload-vocab", "abc")
     page.click("#upload-button")
     page.wait_for_function("() => document.body.dataset.uploading === 'false'")
-    expect(page.locator("#error")).to_have_text(f"Upload: {answer.json()['detail'][0]['msg']}")
+    # The message names the field at fault (the file), as the answer's `loc` does.
+    detail = answer.json()["detail"][0]
+    assert detail["loc"] == ["body", "file"]
+    expect(page.locator("#error")).to_have_text(f"Upload: file: {detail['msg']}")
+    expect(page.locator("#error")).to_have_attribute("data-field", "file")
     expect(page.locator("#error")).to_contain_text("weight_hh_l0 has shape [4, 2]")
     assert url_state(page)["model"] == "hello-rnn"
 

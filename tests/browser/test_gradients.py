@@ -290,3 +290,18 @@ def test_a_limit_is_named_in_the_page(page: Page, console: ConsoleWatch):
     wait_ready(page)
     expect(page.locator("#error")).to_contain_text("the limit is 1000")
     assert page.locator("body").get_attribute("data-error") == "true"
+
+
+def test_a_validation_message_names_its_field(
+    page: Page, api: httpx.Client, console: ConsoleWatch
+) -> None:
+    """FastAPI's own messages do not say which field they are about; the page adds it."""
+    console.allow("422")
+    answer = api.post("/api/explore", json={"cells": ["rnn"], "seed": -1})
+    assert answer.status_code == 422
+    detail = answer.json()["detail"][0]
+    assert detail["loc"] == ["body", "seed"] and not detail["msg"].startswith("seed")
+    page.goto("/gradients?seed=-1")
+    wait_ready(page)
+    expect(page.locator("#error")).to_have_text(f"seed: {detail['msg']}")
+    expect(page.locator("#error")).to_have_attribute("data-field", "seed")

@@ -208,6 +208,20 @@ def test_steps_with_buttons_keys_and_scrubber(page: Page, api: httpx.Client) -> 
     assert_charts_created_once(page)
 
 
+def test_a_clickers_keys_and_home_end_step(page: Page, api: httpx.Client) -> None:
+    """A presenter's clicker sends PageDown and PageUp; Home and End go to the ends."""
+    open_hello(page)
+    step_with(page, lambda: page.keyboard.press("PageDown"))
+    assert_view(page, api, "hello-rnn", "hello", 1)
+    step_with(page, lambda: page.keyboard.press("End"))
+    assert_view(page, api, "hello-rnn", "hello", 4)
+    step_with(page, lambda: page.keyboard.press("PageUp"))
+    assert_view(page, api, "hello-rnn", "hello", 3)
+    step_with(page, lambda: page.keyboard.press("Home"))
+    assert_view(page, api, "hello-rnn", "hello", 0)
+    expect(page.locator("#reset")).to_be_disabled()
+
+
 def test_arrow_keys_do_not_step_while_typing(page: Page) -> None:
     open_hello(page)
     page.focus("#text")
@@ -325,6 +339,15 @@ def test_unknown_character_shows_the_servers_message(
     step_with(page, lambda: page.fill("#text", "hello"))
     expect(error).to_be_hidden()
     assert_view(page, api, "hello-rnn", "hello", 1)
+
+
+def test_an_unreachable_server_is_said_so(page: Page, console: ConsoleWatch) -> None:
+    console.allow(r"net::ERR_FAILED")
+    open_hello(page, "?step=1")
+    page.route("**/api/trace?*", lambda route: route.abort())
+    step_with(page, lambda: page.fill("#text", "hell"))
+    expect(page.locator("#error")).to_contain_text("could not reach the server")
+    assert page.evaluate("document.body.dataset.error") == "true"
 
 
 def test_markup_in_text_stays_text(page: Page, console: ConsoleWatch) -> None:

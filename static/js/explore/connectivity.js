@@ -19,7 +19,7 @@ import { TextView } from "./textview.js";
 export function normalise(log10) {
   const finite = log10.filter((v) => v !== null);
   if (finite.length === 0) return log10.map(() => 0);
-  const top = Math.max(.../** @type {number[]} */ (finite));
+  const top = Math.max(...finite);
   return log10.map((v) => (v === null ? 0 : 10 ** (v - top)));
 }
 
@@ -64,7 +64,8 @@ export class ConnectivityPanel {
 
   /** @param {number} t the cursor step */
   show(t) {
-    const trace = /** @type {import("./data.js").ExploreTrace} */ (this.trace);
+    const trace = this.trace;
+    if (!trace) return;
     this.cursor = t;
     const ratios = normalise(trace.analysis.connectivity.log10[t]);
     this.text.setCursor(t);

@@ -2,29 +2,24 @@
  * Export: every chart as PNG or SVG (buttons beside its title), the trace as JSON (the API's
  * own answer) and as CSV (one row per step, every number at full precision).
  */
-import { argmax } from "../api.js";
+import { argmax } from "../arrays.js";
 import { el } from "../dom.js";
 
-/* global Plotly */
-
 /**
- * Put "PNG" and "SVG" download buttons in a chart's caption: Plotly's own export for a Plotly
- * chart, the chart's `download` for an SVG bar chart.
+ * Put "PNG" and "SVG" download buttons in a chart's caption (Plotly's own export for a
+ * Plotly chart, the SVG itself for an SVG bar chart).
  * @param {import("../charts/chart.js").Chart | import("./svgbars.js").SvgBarChart} chart
  */
 export function addImageButtons(chart) {
   const group = el("span", { class: "image-export", role: "group", "aria-label": "Download the chart" });
-  for (const format of /** @type {("png" | "svg")[]} */ (["png", "svg"])) {
-    const button = el("button", { type: "button", class: "link-button", "data-export": format },
-      format.toUpperCase());
+  for (const format of /** @type {const} */ (["png", "svg"])) {
+    const button = el("button", { type: "button", class: "link-button", "data-export": format }, format.toUpperCase());
     button.addEventListener("click", () => {
-      if (!chart.drawn) return;
-      if ("download" in chart) chart.download(format);
-      else Plotly.downloadImage(chart.plot, { format, filename: chart.id, scale: format === "png" ? 2 : 1 });
+      if (chart.drawn) chart.downloadImage(format);
     });
     group.append(button);
   }
-  /** @type {HTMLElement} */ (chart.figure.querySelector("figcaption")).append(group);
+  chart.caption.append(group);
 }
 
 /**
@@ -76,16 +71,4 @@ export function traceCsv(trace) {
     lines.push(row.map(field).join(","));
   });
   return `${lines.join("\n")}\n`;
-}
-
-/**
- * Save text as a file.
- * @param {string} text
- * @param {string} filename
- * @param {string} type
- */
-export function download(text, filename, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  el("a", { href: url, download: filename }).click();
-  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

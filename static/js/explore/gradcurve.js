@@ -8,6 +8,7 @@ import { Chart } from "../charts/chart.js";
 import { CATEGORICAL, COLOURS } from "../config.js";
 import { PlotOverlay } from "./overlay.js";
 
+/** @type {Record<string, string>} */
 const SUPERSCRIPTS = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
 
 /**
@@ -23,7 +24,7 @@ export function formatLog10(log10) {
     mantissa /= 10;
     exponent += 1;
   }
-  const power = String(exponent).replace(/[-0-9]/g, (d) => SUPERSCRIPTS[/** @type {keyof SUPERSCRIPTS} */ (d)]);
+  const power = String(exponent).replace(/[-0-9]/g, (d) => SUPERSCRIPTS[d]);
   return `${mantissa.toFixed(2)} × 10${power}`;
 }
 
@@ -48,7 +49,7 @@ function powerTicks(low, high) {
 export class GradientCurve extends Chart {
   /**
    * @param {HTMLElement} container
-   * @param {{id: string, title: string, description?: string}} options
+   * @param {import("../charts/chart.js").ChartOptions} options
    * @param {(step: number) => void} onPick called when a point is clicked
    */
   constructor(container, options, onPick) {
@@ -119,7 +120,7 @@ export class GradientCurve extends Chart {
     };
     await this.render(traces, layout, table);
     if (!this.clickBound) {
-      /** @type {any} */ (this.plot).on("plotly_click", (/** @type {any} */ event) => this.onPick(Number(event.points[0].x)));
+      this.plot.on("plotly_click", (event) => this.onPick(Number(event.points[0].x)));
       this.clickBound = true;
     }
     this.overlay.measure();

@@ -3,18 +3,11 @@
  * cursor and the selected unit are overlay marks, so moving them redraws nothing.
  * Click a cell to move the cursor to its step and select its unit.
  */
+import { transpose } from "../arrays.js";
 import { Chart } from "../charts/chart.js";
 import { EXPLORE } from "../config.js";
 import { showChar } from "../dom.js";
 import { PlotOverlay } from "./overlay.js";
-
-/**
- * @param {number[][]} matrix (T, H)
- * @returns {number[][]} (H, T)
- */
-function transpose(matrix) {
-  return matrix[0].map((_, j) => matrix.map((row) => row[j]));
-}
 
 /**
  * @param {number} units
@@ -34,7 +27,7 @@ export function heatmapHeight(units) {
 export class TimeHeatmap extends Chart {
   /**
    * @param {HTMLElement} container
-   * @param {{id: string, title: string, description?: string}} options
+   * @param {import("../charts/chart.js").ChartOptions} options
    * @param {(step: number, unit: number) => void} onPick
    */
   constructor(container, options, onPick) {
@@ -75,7 +68,7 @@ export class TimeHeatmap extends Chart {
     };
     await this.render([trace], layout, table);
     if (!this.clickBound) {
-      /** @type {any} */ (this.plot).on("plotly_click", (/** @type {any} */ event) => {
+      this.plot.on("plotly_click", (event) => {
         const point = event.points[0];
         this.onPick(Number(point.x), Number(point.y));
       });

@@ -12,7 +12,7 @@ export class PlotOverlay {
    * @param {import("../charts/chart.js").Chart} chart
    */
   constructor(chart) {
-    this.plot = /** @type {any} */ (chart.plot);
+    this.plot = chart.plot;
     const wrap = el("div", { class: "plot-wrap" });
     chart.plot.replaceWith(wrap);
     wrap.append(chart.plot);

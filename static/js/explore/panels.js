@@ -7,12 +7,13 @@
  * - a unit change recolours the text and moves the row marks.
  * Hidden panels are skipped and drawn when shown again.
  */
-import { argmax } from "../api.js";
-import { DIVERGING, SEQUENTIAL } from "../config.js";
+import { argmax } from "../arrays.js";
+import { SIGMOID_GATES } from "../cells.js";
 import { colourAt } from "../charts/scale.js";
-import { formatNumber, showChar } from "../dom.js";
+import { DIVERGING, SEQUENTIAL } from "../config.js";
+import { byId, formatNumber, showChar } from "../dom.js";
+import { layerEquations } from "../equations.js";
 import { ConnectivityPanel } from "./connectivity.js";
-import { renderEquations } from "./equations.js";
 import { addImageButtons } from "./exporter.js";
 import { formatLog10, GradientCurve } from "./gradcurve.js";
 import { TimeHeatmap } from "./heatmaps.js";
@@ -20,9 +21,6 @@ import { SaturationScatter } from "./saturation.js";
 import { GateBars, TopK, topIndices } from "./stepcharts.js";
 import { TextView } from "./textview.js";
 import { UnitFinder } from "./units.js";
-
-/** Gates squashed by a sigmoid (values in [0, 1]); the others (LSTM g, GRU n) use tanh. */
-const SIGMOID_GATES = new Set(["i", "f", "o", "r", "z"]);
 
 /**
  * @typedef {{trace: import("./data.js").ExploreTrace, layer: number, unit: number,
@@ -39,12 +37,6 @@ function maxAbs(values) {
   return top;
 }
 
-/**
- * @param {string} id
- * @returns {any}
- */
-const byId = (id) => document.getElementById(id);
-
 export class ExplorePanels {
   /**
    * @param {{onCursor: (t: number) => void, onUnit: (series: "h" | "c", unit: number) => void}} actions
@@ -59,7 +51,7 @@ export class ExplorePanels {
     this.unitText = new TextView(byId("text-view"), onCursor);
     this.connectivity = new ConnectivityPanel({
       view: byId("connectivity-view"), sentence: byId("connectivity-sentence"),
-      details: byId("connectivity-data"), table: byId("connectivity-table"),
+      details: byId("connectivity-data", HTMLDetailsElement), table: byId("connectivity-table", HTMLTableElement),
     }, onCursor);
     this.topK = new TopK(byId("predictions-chart"), {
       id: "chart-topk", title: "Next character: the most probable", width: 600, height: 330,
@@ -114,9 +106,8 @@ export class ExplorePanels {
   setShown(shown) {
     this.shown = shown;
     for (const panel of this.fresh) if (!shown.has(panel)) this.fresh.delete(panel); // stale once hidden
-    for (const section of document.querySelectorAll("[data-panel]")) {
-      const panel = /** @type {HTMLElement} */ (section);
-      panel.hidden = !shown.has(panel.dataset.panel ?? "");
+    for (const section of document.querySelectorAll("section")) {
+      if (section.dataset.panel) section.hidden = !shown.has(section.dataset.panel);
     }
   }
 
@@ -186,7 +177,7 @@ export class ExplorePanels {
         return gated ? this.saturation.update(saturation, view.unit) : undefined;
       }
       case "equations":
-        renderEquations(byId("equations"), trace, layer, view.notation);
+        byId("equations").replaceChildren(...layerEquations(trace, layer, view.notation));
         return undefined;
       default:
         return undefined;
@@ -278,12 +269,13 @@ export class ExplorePanels {
    * @param {number} t
    */
   showCursor(t) {
-    const view = /** @type {View} */ (this.view);
+    const view = this.view;
+    if (!view) return;
     const { trace, layer } = view;
     if (this.shown.has("text")) this.unitText.setCursor(t);
     if (this.shown.has("connectivity")) this.connectivity.show(t);
     if (this.shown.has("predictions")) {
-      this.describePrediction(t);
+      this.describePrediction(view, t);
       this.topK.show({ vocab: trace.vocab, probs: trace.probs[t], target: trace.targets[t] });
     }
     if (this.shown.has("states")) {
@@ -300,13 +292,15 @@ export class ExplorePanels {
     }
     if (this.shown.has("gradients")) {
       this.gradients.setCursor(t);
-      this.describeGradients(t);
+      this.describeGradients(view, t);
     }
   }
 
-  /** @param {number} t */
-  describePrediction(t) {
-    const { trace, generation } = /** @type {View} */ (this.view);
+  /**
+   * @param {View} view
+   * @param {number} t
+   */
+  describePrediction({ trace, generation }, t) {
     const probs = trace.probs[t];
     const best = argmax(probs);
     const target = trace.targets[t];
@@ -333,9 +327,11 @@ export class ExplorePanels {
     line.textContent = `${text}.`;
   }
 
-  /** @param {number} t */
-  describeGradients(t) {
-    const { trace, layer } = /** @type {View} */ (this.view);
+  /**
+   * @param {View} view
+   * @param {number} t
+   */
+  describeGradients({ trace, layer }, t) {
     const g = trace.grads[layer];
     const parts = [`‖∂L/∂h_t‖ = ${formatLog10(g.h[t])}`];
     if (g.c) parts.push(`‖∂L/∂c_t‖ = ${formatLog10(g.c[t])}`);

@@ -14,7 +14,7 @@ import { COLOURS, GATE_COLOURS } from "../config.js";
 export class SaturationScatter extends Chart {
   /**
    * @param {HTMLElement} container
-   * @param {{id: string, title: string, description?: string}} options
+   * @param {import("../charts/chart.js").ChartOptions} options
    * @param {(unit: number) => void} onPick called when a point is clicked
    */
   constructor(container, options, onPick) {
@@ -29,6 +29,7 @@ export class SaturationScatter extends Chart {
    */
   async update(saturation, unit) {
     const gates = Object.entries(saturation);
+    /** @type {object[]} */
     const traces = gates.map(([gate, { left, right }]) => ({
       type: "scatter",
       mode: "markers",
@@ -36,7 +37,7 @@ export class SaturationScatter extends Chart {
       x: left,
       y: right,
       customdata: left.map((_, j) => j),
-      marker: { color: GATE_COLOURS[/** @type {keyof GATE_COLOURS} */ (gate)], size: 9, opacity: 0.8 },
+      marker: { color: GATE_COLOURS[gate], size: 9, opacity: 0.8 },
       hovertemplate: `gate ${gate}, unit %{customdata}: left %{x:.3f}, right %{y:.3f}<extra></extra>`,
     }));
     if (unit !== null && gates.length > 0) {
@@ -68,7 +69,7 @@ export class SaturationScatter extends Chart {
     };
     await this.render(traces, layout, table);
     if (!this.clickBound) {
-      /** @type {any} */ (this.plot).on("plotly_click", (/** @type {any} */ event) =>
+      this.plot.on("plotly_click", (event) =>
         this.onPick(Number(event.points[0].customdata)));
       this.clickBound = true;
     }

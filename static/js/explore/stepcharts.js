@@ -32,7 +32,7 @@ export class GateBars extends SvgBarChart {
     const hidden = gates[names[0]].length;
     if (this.columns.length !== hidden) this.columns = Array.from({ length: hidden }, (_, j) => `unit ${j}`);
     this.setFrame({
-      groups: names.map((name) => ({ name: `gate ${name}`, colour: GATE_COLOURS[/** @type {keyof GATE_COLOURS} */ (name)] })),
+      groups: names.map((name) => ({ name: `gate ${name}`, colour: GATE_COLOURS[name] })),
       count: hidden, yRange: [-1.05, 1.05], yTicks: [-1, -0.5, 0, 0.5, 1], yTitle: "value", xTitle: "unit", paths: true,
     });
     this.update({ values: names.map((name) => gates[name]), columns: this.columns });

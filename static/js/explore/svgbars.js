@@ -6,38 +6,12 @@
  * Like every chart: a caption, a data table (filled when opened), CSV, PNG and SVG export.
  * All styling is presentation attributes, so the exported SVG looks the same on its own.
  */
+import { ChartFigure } from "../charts/figure.js";
 import { COLOURS, SIZES } from "../config.js";
-import { el, formatNumber } from "../dom.js";
-import { fillTable, toCsv } from "../charts/table.js";
+import { formatNumber, saveFile, svg } from "../dom.js";
 
-const NS = "http://www.w3.org/2000/svg";
 const MARGIN = { left: 78, right: 12, top: 44, bottom: 58 };
 const FONT = { family: "system-ui, sans-serif", size: 19, small: 16 };
-
-/**
- * An SVG element with attributes and optional text.
- * @param {string} tag
- * @param {Record<string, string | number>} [attrs]
- * @param {string} [text]
- * @returns {SVGElement}
- */
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS(NS, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/**
- * Save a blob as a file.
- * @param {Blob} blob
- * @param {string} filename
- */
-function save(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  el("a", { href: url, download: filename }).click();
-  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 /**
  * @typedef {{name: string, colour: string}} Group one series of bars (a gate, "p")
@@ -48,39 +22,24 @@ function save(blob, filename) {
  *   hundreds of bars; its values are in `data-values`), else one <rect> per bar (`data-value`)
  */
 
-export class SvgBarChart {
+export class SvgBarChart extends ChartFigure {
   /**
    * @param {HTMLElement} container
    * @param {{id: string, title: string, description?: string, width?: number, height?: number}} options
    *   `width` and `height` in viewBox units: the chart scales to its container, keeping its shape
    */
-  constructor(container, { id, title, description, width = 1000, height = SIZES.smallChartHeight }) {
-    this.id = id;
-    this.width = width;
-    this.height = height;
-    this.figure = el("figure", { class: "chart svg-chart", id });
-    const caption = el("figcaption");
-    caption.append(el("span", { class: "chart-title" }, title));
-    if (description) caption.append(el("span", { class: "chart-description" }, description));
-    this.caption = caption;
-    this.root = /** @type {SVGSVGElement} */ (svg("svg", {
+  constructor(container, options) {
+    const { title, width = 1000, height = SIZES.smallChartHeight } = options;
+    const root = svg("svg", {
       viewBox: `0 0 ${width} ${height}`, width, height, style: `max-width: ${width * 1.25}px`, role: "img", "aria-label": title,
       "font-family": FONT.family, "font-size": FONT.size, class: "plot",
-    }));
-    this.table = /** @type {HTMLTableElement} */ (el("table", { class: "data-table" }));
-    const details = el("details", { class: "chart-data" });
-    const csvButton = el("button", { type: "button", class: "link-button" }, "Download CSV");
-    csvButton.addEventListener("click", () => {
-      if (this.tableData) save(new Blob([toCsv(this.tableData)], { type: "text/csv" }), `${id}.csv`);
     });
-    details.append(el("summary", {}, `${title}: data table`), this.table, csvButton);
-    details.addEventListener("toggle", () => this.fillTableIfOpen());
-    this.details = details;
+    super(container, options, root);
+    this.figure.classList.add("svg-chart");
+    this.root = root;
+    this.width = width;
+    this.height = height;
     this.root.addEventListener("pointerover", (event) => this.onHover(event));
-    this.figure.append(caption, this.root, details);
-    container.append(this.figure);
-    /** @type {import("../charts/table.js").TableData | null} */
-    this.tableData = null;
     /** @type {SVGElement[][]} bars[group][i] */
     this.bars = [];
     /** @type {SVGElement[]} */
@@ -88,7 +47,6 @@ export class SvgBarChart {
     /** @type {SVGElement[]} */
     this.xTexts = [];
     this.frameKey = "";
-    this.drawn = false;
     /** @type {Frame | null} */
     this.frame = null;
     /** @type {number | null} the outlined bar of group 0 */
@@ -100,7 +58,8 @@ export class SvgBarChart {
     /** @type {SVGElement[]} one path per group in `paths` mode */
     this.paths = [];
     this.barWidth = 1;
-    this.barLeft = (/** @type {number} */ _g, /** @type {number} */ _i) => 0;
+    /** @type {(group: number, i: number) => number} left edge of a bar, in viewBox units */
+    this.barLeft = () => 0;
   }
 
   /** The plot area in viewBox units. */
@@ -114,7 +73,7 @@ export class SvgBarChart {
    */
   yOf(value) {
     const { y, h } = this.area();
-    const [low, high] = /** @type {Frame} */ (this.frame).yRange;
+    const [low, high] = this.frame?.yRange ?? [0, 1];
     const clamped = Math.min(Math.max(value, low), high);
     return y + ((high - clamped) / (high - low)) * h;
   }
@@ -143,7 +102,7 @@ export class SvgBarChart {
     );
     const slot = w / frame.count;
     const barWidth = (slot * 0.86) / frame.groups.length;
-    this.barLeft = (/** @type {number} */ g, /** @type {number} */ i) => x + i * slot + slot * 0.07 + g * barWidth;
+    this.barLeft = (g, i) => x + i * slot + slot * 0.07 + g * barWidth;
     this.barWidth = Math.max(barWidth, 0.5);
     this.paths = frame.paths ? frame.groups.map((group) => {
       const path = svg("path", { d: "", fill: group.colour, "data-group": group.name });
@@ -192,17 +151,16 @@ export class SvgBarChart {
 
   /**
    * The hovered bar's tooltip, written when hovered (not at every step).
-   * @param {Event} event
+   * @param {PointerEvent} event
    */
   onHover(event) {
-    const bar = /** @type {Element} */ (event.target).closest("[data-group]");
-    const i = this.indexAt(/** @type {MouseEvent} */ (event));
-    if (!bar || i === null || !this.tableData) return;
+    const bar = event.target instanceof Element ? event.target.closest("[data-group]") : null;
+    const i = this.indexAt(event);
+    if (!bar || i === null || !this.tableData || !this.tooltip) return;
     const g = this.tableData.rows.findIndex((row) => row.label === bar.getAttribute("data-group"));
     const value = this.tableData.rows[g]?.values[i] ?? null;
-    /** @type {SVGElement} */ (this.tooltip).textContent =
-      `${bar.getAttribute("data-group")}, ${this.tableData.columns[i]}: ${formatNumber(value, 4)}`;
-    bar.append(/** @type {SVGElement} */ (this.tooltip));
+    this.tooltip.textContent = `${bar.getAttribute("data-group")}, ${this.tableData.columns[i]}: ${formatNumber(value, 4)}`;
+    bar.append(this.tooltip);
   }
 
   /**
@@ -252,7 +210,7 @@ export class SvgBarChart {
       text.setAttribute("y", String(this.yOf(v) - 8));
       text.textContent = formatNumber(v, 3);
     });
-    const groups = /** @type {Frame} */ (this.frame).groups;
+    const groups = this.frame?.groups ?? [];
     this.tableData = { corner: "", columns, rows: groups.map((group, g) => ({ label: group.name, values: values[g] })) };
     this.fillTableIfOpen();
   }
@@ -273,11 +231,6 @@ export class SvgBarChart {
       this.paths[g].setAttribute("d", d);
       this.paths[g].setAttribute("data-values", JSON.stringify(row));
     });
-  }
-
-  /** Show the current data in the table when the reader has it open. */
-  fillTableIfOpen() {
-    if (this.details.open && this.tableData) fillTable(this.table, this.tableData);
   }
 
   /**
@@ -303,10 +256,10 @@ export class SvgBarChart {
    * Download the chart as SVG or PNG (the SVG drawn on a canvas at twice the size).
    * @param {"svg" | "png"} format
    */
-  async download(format) {
+  async downloadImage(format) {
     const text = this.svgText();
     if (format === "svg") {
-      save(new Blob([text], { type: "image/svg+xml" }), `${this.id}.svg`);
+      saveFile(text, "image/svg+xml", `${this.id}.svg`);
       return;
     }
     const image = new Image();
@@ -315,9 +268,9 @@ export class SvgBarChart {
     const canvas = document.createElement("canvas");
     canvas.width = 2 * this.width;
     canvas.height = 2 * this.height;
-    const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
-    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    canvas.getContext("2d")?.drawImage(image, 0, 0, canvas.width, canvas.height);
+    /** @type {Blob | null} */
     const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
-    if (blob) save(/** @type {Blob} */ (blob), `${this.id}.png`);
+    if (blob) saveFile(blob, "image/png", `${this.id}.png`);
   }
 }

@@ -56,7 +56,7 @@ export class TextView {
     this.backgrounds = [];
     this.cursor = -1;
     container.addEventListener("click", (event) => {
-      const span = /** @type {HTMLElement} */ (event.target).closest("[data-t]");
+      const span = event.target instanceof Element ? event.target.closest("[data-t]") : null;
       if (span instanceof HTMLElement && container.contains(span)) onSelect(Number(span.dataset.t));
     });
   }
@@ -66,6 +66,7 @@ export class TextView {
    * @param {string[]} tokens one character per step
    */
   build(tokens) {
+    /** @type {HTMLElement[]} */
     const nodes = [];
     this.spans = tokens.map((char, t) => {
       const span = el("span", { class: "char", "data-t": String(t) }, showChar(char));

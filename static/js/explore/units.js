@@ -6,7 +6,7 @@
 import { EXPLORE } from "../config.js";
 import { el, formatNumber } from "../dom.js";
 
-/** Readable names of the analysis features; others are shown with spaces for underscores. */
+/** @type {Record<string, string>} readable names of the analysis features (others: underscores as spaces) */
 const FEATURE_NAMES = {
   in_quotes: "inside quotes",
   bracket_depth: "bracket depth",
@@ -15,7 +15,7 @@ const FEATURE_NAMES = {
 
 /** @param {string} feature */
 export function featureName(feature) {
-  return FEATURE_NAMES[/** @type {keyof FEATURE_NAMES} */ (feature)] ?? feature.replaceAll("_", " ");
+  return FEATURE_NAMES[feature] ?? feature.replaceAll("_", " ");
 }
 
 /**
@@ -33,7 +33,7 @@ export function featureName(feature) {
 export function rankUnits(correlations, feature, count) {
   /** @type {RankedUnit[]} */
   const all = [];
-  for (const series of /** @type {("h" | "c")[]} */ (["h", "c"])) {
+  for (const series of /** @type {const} */ (["h", "c"])) {
     const values = correlations[series]?.[feature] ?? [];
     values.forEach((r, unit) => {
       if (r !== null) all.push({ series, unit, r });
@@ -51,9 +51,9 @@ export class UnitFinder {
     this.container = container;
     this.onSelect = onSelect;
     container.addEventListener("click", (event) => {
-      const button = /** @type {HTMLElement} */ (event.target).closest("button[data-unit]");
+      const button = event.target instanceof Element ? event.target.closest("button[data-unit]") : null;
       if (!(button instanceof HTMLButtonElement)) return;
-      onSelect(/** @type {"h" | "c"} */ (button.dataset.series), Number(button.dataset.unit));
+      onSelect(button.dataset.series === "c" ? "c" : "h", Number(button.dataset.unit));
     });
   }
 
@@ -67,8 +67,9 @@ export class UnitFinder {
     const head = el("tr");
     head.append(el("th", { scope: "col" }, "feature"), el("th", { scope: "col" }, "best unit"),
       el("th", { scope: "col" }, "next best (Pearson r)"));
-    table.append(el("thead"), el("tbody"));
-    /** @type {HTMLElement} */ (table.firstChild).append(head);
+    const body = el("tbody");
+    table.append(el("thead"), body);
+    table.tHead?.append(head);
     for (const feature of features) {
       const ranked = rankUnits(correlations, feature, EXPLORE.rankedUnits);
       const tr = el("tr", { "data-feature": feature });
@@ -86,7 +87,7 @@ export class UnitFinder {
         (k === 0 ? best : rest).append(button);
       });
       tr.append(best, rest);
-      /** @type {HTMLElement} */ (table.lastChild).append(tr);
+      body.append(tr);
     }
     this.container.replaceChildren(table);
   }
@@ -97,9 +98,9 @@ export class UnitFinder {
    * @param {number} unit
    */
   markSelected(series, unit) {
-    for (const button of this.container.querySelectorAll("button[data-unit]")) {
-      const b = /** @type {HTMLElement} */ (button);
-      b.setAttribute("aria-pressed", String(b.dataset.series === series && Number(b.dataset.unit) === unit));
+    for (const button of this.container.querySelectorAll("button")) {
+      if (button.dataset.unit === undefined) continue;
+      button.setAttribute("aria-pressed", String(button.dataset.series === series && Number(button.dataset.unit) === unit));
     }
   }
 }

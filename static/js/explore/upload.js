@@ -13,13 +13,13 @@ const OPTIONAL = ["cell", "nonlinearity", "prefix", "readout"];
 
 /**
  * A short account of an imported spec, as text.
- * @param {any} spec
+ * @param {import("./data.js").Imported} spec
  * @returns {string}
  */
-export function describeImport(spec) {
+function describeImport(spec) {
   const source = spec.source ?? {};
   const gates = Object.entries(spec.gates ?? {})
-    .map(([tensor, rows]) => `${tensor}: ${rows.map((/** @type {any} */ g) => `${g.gate} rows ${g.rows[0]}–${g.rows[1]}`).join(", ")}`);
+    .map(([tensor, rows]) => `${tensor}: ${rows.map((g) => `${g.gate} rows ${g.rows[0]}–${g.rows[1]}`).join(", ")}`);
   return `${spec.cell.toUpperCase()}, ${spec.num_layers} layer(s) of ${spec.hidden_size} units, ` +
     `${spec.vocab.length} characters; ${source.tensors ?? "?"} tensors from a ${source.format ?? "?"} file ` +
     `of ${source.bytes ?? "?"} bytes.` + (gates.length ? ` Gates — ${gates.join("; ")}.` : "");
@@ -27,18 +27,19 @@ export function describeImport(spec) {
 
 /**
  * Wire the upload form.
+ * Test hook: `body[data-uploading]` is "false" once an upload has been answered.
  * @param {HTMLFormElement} form
  * @param {HTMLElement} status where the outcome is written (as text)
+ * @param {import("../status.js").ErrorBox} errors where a refusal is shown
  * @param {(model: string) => void} onImported called with `local:<name>` once stored
- * @param {(message: string | null) => void} setError
  */
-export function setupUpload(form, status, onImported, setError) {
+export function setupUpload(form, status, errors, onImported) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const fields = new FormData(form);
     const name = String(fields.get("name") ?? "").trim() || "uploaded";
     const upload = new FormData();
-    upload.append("file", /** @type {File} */ (fields.get("file")));
+    upload.append("file", fields.get("file") ?? "");
     upload.append("vocab", String(fields.get("vocab") ?? ""));
     for (const key of OPTIONAL) {
       const value = String(fields.get(key) ?? "").trim();
@@ -52,14 +53,14 @@ export function setupUpload(form, status, onImported, setError) {
       try {
         model = saveLocalModel(name, spec);
       } catch (error) {
-        throw new Error(`the model is valid but too large to keep in this browser (${/** @type {Error} */ (error).message})`);
+        throw new Error(`the model is valid but too large to keep in this browser (${error})`);
       }
       status.replaceChildren(el("strong", {}, `Imported “${name}”. `), describeImport(spec));
-      setError(null);
+      errors.clear();
       onImported(model);
     } catch (error) {
       status.textContent = "";
-      setError(`Upload: ${/** @type {Error} */ (error).message}`);
+      errors.show(error, "Upload: ");
     } finally {
       document.body.dataset.uploading = "false";
     }

@@ -2,12 +2,10 @@
  * The charts of /gradients. Values arrive as log10 norms (null = exactly zero); the axes show
  * them as powers of ten, so 10^-300 is drawn where it is instead of as zero.
  */
+import { CELL_NAMES } from "../cells.js";
 import { Chart } from "../charts/chart.js";
-import { CATEGORICAL, DIVERGING } from "../config.js";
+import { CELL_COLOURS, DIVERGING } from "../config.js";
 import { el, formatNumber } from "../dom.js";
-
-export const CELL_NAMES = { rnn: "RNN", lstm: "LSTM", gru: "GRU" };
-export const CELL_COLOURS = { rnn: CATEGORICAL[0], lstm: CATEGORICAL[1], gru: CATEGORICAL[2] };
 
 /**
  * A dragged slider redraws at once: animating between measurements would show curves that

@@ -2,38 +2,38 @@
  * The /gradients page: every control lives in the URL; any change re-measures and redraws with
  * Plotly.react, live while a slider is dragged (`live.js`: always ending on the latest state).
  * The exploration and the phase diagram are two live views: the sweep, slower, only runs when
- * its own settings change, and never holds the other charts back.
- * Test hook: `body[data-ready]` is "true" once the last change is drawn everywhere,
- * `body[data-error]` is "true" while an error is shown.
+ * its own settings change, and never holds the other charts back. The page is ready (status.js)
+ * once the last change is drawn everywhere.
  */
-import { ApiError } from "../api.js";
-import { el, formatNumber } from "../dom.js";
+import { postJson } from "../api.js";
+import { CELL_NAMES } from "../cells.js";
+import { byId, el, formControl, formatNumber } from "../dom.js";
 import { UrlState } from "../state.js";
+import { ErrorBox, signalReady } from "../status.js";
 import { LiveView } from "./live.js";
 import {
-  CELL_NAMES, createCharts, drawCellPathChart, drawGradientChart, drawJacobianChart, drawPhaseChart,
-  fillBlocks, fillClipping,
+  createCharts, drawCellPathChart, drawGradientChart, drawJacobianChart, drawPhaseChart, fillBlocks, fillClipping,
 } from "./charts.js";
 
-/** Every control of the page, with its type and default (the URL overrides). */
-const SCHEMA = {
-  cells: { type: "string", default: "rnn,lstm,gru" },
-  steps: { type: "int", default: 200 },
-  hidden_size: { type: "int", default: 64 },
-  init: { type: "string", default: "default" },
-  scale: { type: "string", default: "sigma" },
-  gain: { type: "float", default: 1.0 },
-  nonlinearity: { type: "string", default: "tanh" },
-  forget_bias: { type: "float", default: 1.0 },
-  input: { type: "string", default: "random" },
-  text: { type: "string", default: "I grew up in France. I went to school there and lived there for many years. I speak fluent French." },
-  seed: { type: "int", default: 0 },
-  clip_norm: { type: "float", default: 1.0 },
-  clip_value: { type: "float", default: 5.0 },
-  distance: { type: "int", default: 50 },
-};
+/** Every control of the page, with its type and default (the URL overrides); name = control id. */
+const PROPS = /** @type {const} */ ([
+  { name: "cells", type: "string", default: "rnn,lstm,gru" },
+  { name: "steps", type: "int", default: 200 },
+  { name: "hidden_size", type: "int", default: 64 },
+  { name: "init", type: "string", default: "default" },
+  { name: "scale", type: "string", default: "sigma" },
+  { name: "gain", type: "float", default: 1.0 },
+  { name: "nonlinearity", type: "string", default: "tanh" },
+  { name: "forget_bias", type: "float", default: 1.0 },
+  { name: "input", type: "string", default: "random" },
+  { name: "text", type: "string", default: "I grew up in France. I went to school there and lived there for many years. I speak fluent French." },
+  { name: "seed", type: "int", default: 0 },
+  { name: "clip_norm", type: "float", default: 1.0 },
+  { name: "clip_value", type: "float", default: 5.0 },
+  { name: "distance", type: "int", default: 50 },
+]);
 
-/** The lecture's stories, as settings. */
+/** @type {Record<string, import("../state.js").Patch<typeof PROPS>>} the lecture's stories, as settings */
 const PRESETS = {
   france: { cells: "rnn,lstm", input: "text", init: "orthogonal", scale: "sigma", gain: 0.9, nonlinearity: "tanh", forget_bias: 1.0, hidden_size: 64 },
   lstm: { cells: "rnn,lstm,gru", input: "random", steps: 300, init: "default", scale: "none", forget_bias: 5.0, hidden_size: 64 },
@@ -41,92 +41,45 @@ const PRESETS = {
   exploding: { cells: "rnn", input: "random", steps: 200, init: "identity", scale: "sigma", gain: 1.2, nonlinearity: "relu", clip_norm: 1.0, clip_value: 5.0 },
 };
 
-/** @param {string} id @returns {any} */
-const byId = (id) => document.getElementById(id);
-
-const body = document.body;
-const state = new UrlState(SCHEMA);
-const form = /** @type {HTMLFormElement} */ (byId("controls"));
-const charts = createCharts({ main: byId("main-chart"), why: byId("why-charts"), phase: byId("phase-chart") });
+const state = new UrlState(PROPS);
+const form = byId("controls", HTMLFormElement);
+const cellBoxes = [...form.querySelectorAll("input")].filter((box) => box.name === "cell");
+/** The controls named as the props, apart from the cell checkboxes. */
+const controls = PROPS.filter((prop) => prop.name !== "cells").map((prop) => ({ prop, control: formControl(prop.name) }));
+const charts = createCharts({
+  main: byId("main-chart"), why: byId("why-charts"), phase: byId("phase-chart"),
+});
+const errors = new ErrorBox(byId("error"), byId("views"));
+const phaseErrors = new ErrorBox(byId("phase-error"), charts.phase.figure);
+const status = byId("status");
 /** The settings the phase diagram was last measured for. */
 let phaseKey = "";
-
-/** Show an error as text and dim the stale views. @param {string | null} message */
-function setError(message) {
-  const box = byId("error");
-  box.hidden = message === null;
-  box.textContent = message ?? "";
-  body.dataset.error = String(message !== null);
-  byId("views").classList.toggle("stale", message !== null);
-}
 
 /** Copy the state into the controls. */
 function showState() {
   const values = state.values;
-  const cells = String(values.cells).split(",");
-  for (const box of form.querySelectorAll('input[name="cell"]')) {
-    const input = /** @type {HTMLInputElement} */ (box);
-    input.checked = cells.includes(input.value);
-  }
-  for (const name of ["steps", "hidden_size", "init", "scale", "gain", "nonlinearity", "forget_bias",
-    "input", "text", "seed", "clip_norm", "clip_value", "distance"]) {
-    byId(name).value = String(values[name]);
-  }
-  byId("steps-out").textContent = String(values.steps);
-  byId("gain-out").textContent = formatNumber(Number(values.gain), 2);
-  byId("forget_bias-out").textContent = formatNumber(Number(values.forget_bias), 1);
+  const cells = values.cells.split(",");
+  for (const box of cellBoxes) box.checked = cells.includes(box.value);
+  for (const { prop, control } of controls) control.value = String(values[prop.name]);
+  byId("steps-out", HTMLOutputElement).textContent = String(values.steps);
+  byId("gain-out", HTMLOutputElement).textContent = formatNumber(values.gain, 2);
+  byId("forget_bias-out", HTMLOutputElement).textContent = formatNumber(values.forget_bias, 1);
   byId("text-label").hidden = values.input !== "text";
-  byId("steps").disabled = values.input === "text";
+  byId("steps", HTMLInputElement).disabled = values.input === "text";
 }
 
 /** Read the controls into the state. */
 function readControls() {
-  const cells = [...form.querySelectorAll('input[name="cell"]:checked')].map((b) => /** @type {HTMLInputElement} */ (b).value);
-  /** @type {Record<string, string | number>} */
-  const patch = { cells: cells.join(",") };
-  for (const [name, spec] of Object.entries(SCHEMA)) {
-    if (name === "cells") continue;
-    const raw = byId(name).value;
-    patch[name] = spec.type === "string" ? raw : Number(raw);
-  }
+  /** @type {import("../state.js").Patch<typeof PROPS>} */
+  const patch = { cells: cellBoxes.filter((box) => box.checked).map((box) => box.value).join(",") };
+  for (const { prop, control } of controls) patch[prop.name] = prop.type === "string" ? control.value : Number(control.value);
   state.update(patch);
 }
 
 /** The explore request for the current state. */
 function request() {
-  const v = state.values;
-  const cells = String(v.cells).split(",").filter(Boolean);
-  return {
-    cells,
-    steps: Number(v.steps),
-    hidden_size: Number(v.hidden_size),
-    init: v.init,
-    scale: v.scale,
-    gain: Number(v.gain),
-    nonlinearity: v.nonlinearity,
-    forget_bias: Number(v.forget_bias),
-    text: v.input === "text" ? String(v.text) : null,
-    seed: Number(v.seed),
-    clip_norm: Number(v.clip_norm),
-    clip_value: Number(v.clip_value),
-  };
-}
-
-/**
- * POST JSON; throw an ApiError carrying the server's message.
- * @param {string} url @param {object} payload
- */
-async function postJson(url, payload) {
-  const response = await fetch(url, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
-  });
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    const detail = data?.detail;
-    const message = Array.isArray(detail) ? detail.map((d) => `${d.loc?.at(-1)}: ${d.msg}`).join("; ") : String(detail ?? response.status);
-    throw new ApiError(message, response.status);
-  }
-  return data;
+  const { cells, text, input, distance: _, ...rest } = state.values;
+  return { ...rest, cells: cells.split(",").filter(Boolean), text: input === "text" ? text : null };
 }
 
 /**
@@ -148,11 +101,11 @@ function summarise(data) {
 
 /** The phase request: the sweep sets the gain itself, and reads random characters. */
 function phaseRequest() {
-  const { gain, text, clip_norm, clip_value, ...rest } = request();
-  return { ...rest, text: null, steps: 200, distance: Number(state.values.distance) };
+  const { gain: _gain, text: _text, clip_norm: _norm, clip_value: _value, ...rest } = request();
+  return { ...rest, text: null, steps: 200, distance: state.values.distance };
 }
 
-/** @typedef {{data: import("./charts.js").Exploration} | {error: string}} Measurement */
+/** @typedef {{data: import("./charts.js").Exploration} | {error: unknown}} Measurement */
 
 /**
  * Measure the exploration of the current state.
@@ -164,7 +117,7 @@ async function measure() {
   try {
     return { data: await postJson("/api/explore", payload) };
   } catch (error) {
-    return { error: /** @type {Error} */ (error).message };
+    return { error };
   }
 }
 
@@ -174,18 +127,18 @@ async function measure() {
  */
 async function show(measurement) {
   if ("error" in measurement) {
-    setError(measurement.error);
-    byId("status").textContent = "";
+    errors.show(measurement.error);
+    status.textContent = "";
     return;
   }
   const { data } = measurement;
-  setError(null);
+  errors.clear();
   await draw(data);
   const input = `${data.text.slice(0, 60)}${data.text.length > 60 ? "…" : ""}`;
-  byId("status").textContent = `T = ${data.steps} steps, input “${input}”`;
+  status.textContent = `T = ${data.steps} steps, input “${input}”`;
 }
 
-/** @typedef {{phase: import("./charts.js").Phase} | {error: string}} PhaseMeasurement */
+/** @typedef {{phase: import("./charts.js").Phase} | {error: unknown}} PhaseMeasurement */
 
 /**
  * Measure the phase sweep if its settings changed (the gain, the clipping and the text do not
@@ -201,20 +154,21 @@ async function measurePhase() {
     return { phase: await postJson("/api/explore/phase", payload) };
   } catch (error) {
     phaseKey = ""; // measure again at the next change, whatever it is
-    return { error: /** @type {Error} */ (error).message };
+    return { error };
   }
 }
 
 /** @param {PhaseMeasurement} measurement */
 async function showPhase(measurement) {
-  const box = byId("phase-error");
-  box.hidden = !("error" in measurement);
-  box.textContent = "error" in measurement ? measurement.error : "";
-  charts.phase.figure.classList.toggle("stale", "error" in measurement);
-  if ("phase" in measurement) await drawPhaseChart(charts.phase, measurement.phase);
+  if ("error" in measurement) {
+    phaseErrors.show(measurement.error);
+    return;
+  }
+  phaseErrors.clear();
+  await drawPhaseChart(charts.phase, measurement.phase);
 }
 
-/** Views still measuring or drawing; the page is ready when none is. */
+/** @type {Set<string>} views still measuring or drawing; the page is ready when none is */
 const busyViews = new Set();
 
 /** @param {string} name @returns {(busy: boolean) => void} */
@@ -222,8 +176,8 @@ function busyFlag(name) {
   return (busy) => {
     if (busy) busyViews.add(name);
     else busyViews.delete(name);
-    body.dataset.ready = String(busyViews.size === 0);
-    if (busy && name === "gradients") byId("status").textContent = "measuring…";
+    signalReady(busyViews.size === 0);
+    if (busy && name === "gradients") status.textContent = "measuring…";
   };
 }
 
@@ -247,8 +201,8 @@ async function draw(data) {
   charts.jacobian.figure.hidden = !rnn;
   charts.cellPath.figure.hidden = !lstm;
   summarise(data);
-  fillBlocks(byId("blocks"), data.results);
-  fillClipping(byId("clipping"), data.results);
+  fillBlocks(byId("blocks", HTMLTableElement), data.results);
+  fillClipping(byId("clipping", HTMLTableElement), data.results);
   await Promise.all([
     drawGradientChart(charts.gradient, data),
     rnn ? drawJacobianChart(charts.jacobian, rnn) : null,
@@ -261,14 +215,15 @@ form.addEventListener("input", () => {
   showState();
   changed();
 });
-byId("distance").addEventListener("input", () => {
+byId("distance", HTMLInputElement).addEventListener("input", () => {
   readControls();
   changed();
 });
-for (const button of document.querySelectorAll("[data-preset]")) {
+for (const button of document.querySelectorAll("button")) {
+  const preset = PRESETS[button.dataset.preset ?? ""];
+  if (!preset) continue;
   button.addEventListener("click", () => {
-    const name = /** @type {keyof typeof PRESETS} */ (/** @type {HTMLElement} */ (button).dataset.preset);
-    state.update(PRESETS[name]);
+    state.update(preset);
     showState();
     changed();
   });

@@ -2,28 +2,13 @@
  * The unrolled-over-time diagram, as lecture slides draw it: the same cell box once per
  * character, x_t below, y_t above, h_t arrows between the boxes, one set of shared weights.
  */
-import { showChar } from "../dom.js";
+import { showChar, svg } from "../dom.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 /** Geometry of one time step in SVG units. */
 const STEP = { width: 150, boxWidth: 96, boxHeight: 72, left: 110 };
 const ROWS = { y: 52, box: 130, x: 280, height: 390 };
 /** A symbol beside y_t, so right and wrong do not rest on colour alone. */
 const MARKS = { correct: "✓", wrong: "✗", none: "" };
-
-/**
- * An SVG element with attributes and optional text.
- * @param {string} tag
- * @param {Record<string, string | number>} [attrs]
- * @param {string} [text]
- * @returns {SVGElement}
- */
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /**
  * Text with a subscript: "h" + "t".

@@ -3,7 +3,8 @@
  * softmax, the shared weight matrices, and the hidden state over time. Each chart is drawn once
  * per model and text, then updated per step.
  */
-import { argmax, gateRowLabels } from "../api.js";
+import { transpose } from "../arrays.js";
+import { gateRowLabels } from "../cells.js";
 import { BarChart, rangeOf } from "../charts/bars.js";
 import { Heatmap } from "../charts/heatmap.js";
 import { DIVERGING, GATE_COLOURS, SEQUENTIAL, SIZES } from "../config.js";
@@ -25,14 +26,6 @@ function symmetric(matrix) {
 }
 
 /**
- * @param {number[][]} matrix
- * @returns {number[][]}
- */
-function transpose(matrix) {
-  return matrix[0].map((_, j) => matrix.map((row) => row[j]));
-}
-
-/**
  * @param {number} rows
  */
 const heatmapHeight = (rows) => Math.max(SIZES.smallChartHeight, rows * ROW_HEIGHT + HEATMAP_MARGIN);
@@ -43,12 +36,16 @@ const heatmapHeight = (rows) => Math.max(SIZES.smallChartHeight, rows * ROW_HEIG
  * @param {string} title
  */
 function retitle(chart, title) {
-  const caption = /** @type {HTMLElement} */ (chart.figure.querySelector(".chart-title"));
-  caption.textContent = title;
+  chart.title.textContent = title;
   chart.plot.setAttribute("aria-label", title);
-  const summary = /** @type {HTMLElement} */ (chart.figure.querySelector(".chart-data summary"));
-  summary.textContent = `${title}: data table`;
+  chart.summary.textContent = `${title}: data table`;
 }
+
+/**
+ * @typedef {import("../trace.js").Trace} Trace
+ * @typedef {{trace: Trace, weights: Record<string, number[][]>, units: string[], stepLabels: string[],
+ *   ranges: {hidden: [number, number], cell: [number, number], logits: [number, number]}}} Shown
+ */
 
 export class HelloPanels {
   /**
@@ -73,10 +70,8 @@ export class HelloPanels {
       id: "chart-h-time", title: "h_t at every step (columns: steps)",
       description: "The outlined column is the current step.",
     });
-    /** @type {import("../api.js").Trace | null} */
-    this.trace = null;
-    /** @type {Record<string, any>} */
-    this.weights = {};
+    /** @type {Shown | null} what setTrace took, for showStep */
+    this.shown = null;
   }
 
   /**
@@ -98,19 +93,21 @@ export class HelloPanels {
 
   /**
    * Take a new trace and the model's weights; call showStep next.
-   * @param {import("../api.js").Trace} trace with projections
-   * @param {Record<string, any>} stateDict
+   * @param {Trace} trace with projections
+   * @param {Record<string, number[][]>} weights the state_dict
    */
-  setTrace(trace, stateDict) {
-    this.trace = trace;
-    this.weights = stateDict;
-    this.units = Array.from({ length: trace.hidden_size }, (_, j) => `h${j + 1}`);
-    this.stepLabels = trace.tokens.map((ch, t) => `${t}:${showChar(ch)}`);
+  setTrace(trace, weights) {
     const layer = trace.layers[0];
-    this.ranges = {
-      hidden: rangeOf(layer.h, { symmetric: true, min: 1 }),
-      cell: layer.c ? rangeOf(layer.c, { symmetric: true, min: 1 }) : /** @type {[number, number]} */ ([-1, 1]),
-      logits: rangeOf(trace.logits, { symmetric: true, min: 1 }),
+    this.shown = {
+      trace,
+      weights,
+      units: Array.from({ length: trace.hidden_size }, (_, j) => `h${j + 1}`),
+      stepLabels: trace.tokens.map((ch, t) => `${t}:${showChar(ch)}`),
+      ranges: {
+        hidden: rangeOf(layer.h, { symmetric: true, min: 1 }),
+        cell: layer.c ? rangeOf(layer.c, { symmetric: true, min: 1 }) : [-1, 1],
+        logits: rangeOf(trace.logits, { symmetric: true, min: 1 }),
+      },
     };
     this.cell.figure.hidden = trace.cell !== "lstm";
     this.gates.figure.hidden = trace.cell === "rnn";
@@ -122,10 +119,9 @@ export class HelloPanels {
    * @returns {Promise<void[]>}
    */
   showStep(t) {
-    const trace = /** @type {import("../api.js").Trace} */ (this.trace);
+    if (!this.shown) return Promise.resolve([]);
+    const { trace, units, stepLabels, ranges } = this.shown;
     const layer = trace.layers[0];
-    const units = /** @type {string[]} */ (this.units);
-    const ranges = /** @type {any} */ (this.ranges);
     const inputIndex = trace.vocab.indexOf(trace.tokens[t]);
     const target = trace.targets[t];
     const targetIndex = target === null ? null : trace.vocab.indexOf(target);
@@ -146,9 +142,9 @@ export class HelloPanels {
         labels: vocab, series: [{ name: "p", values: trace.probs[t] }], yRange: [0, 1.2],
         colorscale: SEQUENTIAL, colourRange: [0, 1], outline: targetIndex,
       }),
-      ...this.weightDraws(inputIndex),
+      ...this.weightDraws(this.shown, inputIndex),
       this.time.update({
-        z: transpose(layer.h), x: /** @type {string[]} */ (this.stepLabels), y: units, zRange: [-1, 1],
+        z: transpose(layer.h), x: stepLabels, y: units, zRange: [-1, 1],
         colorscale: DIVERGING, highlightColumn: t, xTitle: "step:input", height: heatmapHeight(units.length),
         showValues: trace.tokens.length <= 24,
       }),
@@ -161,9 +157,7 @@ export class HelloPanels {
     if (trace.cell !== "rnn") {
       draws.push(this.gates.update({
         labels: units,
-        series: Object.entries(layer.gates).map(([name, rows]) => ({
-          name, values: rows[t], colour: GATE_COLOURS[/** @type {keyof GATE_COLOURS} */ (name)],
-        })),
+        series: Object.entries(layer.gates).map(([name, rows]) => ({ name, values: rows[t], colour: GATE_COLOURS[name] })),
         yRange: [-1.2, 1.2],
       }));
     }
@@ -172,17 +166,16 @@ export class HelloPanels {
 
   /**
    * The three weight heatmaps; the column of W_xh picked by x_t is outlined.
+   * @param {Shown} shown
    * @param {number} inputIndex
    * @returns {Promise<void>[]}
    */
-  weightDraws(inputIndex) {
-    const trace = /** @type {import("../api.js").Trace} */ (this.trace);
-    const units = /** @type {string[]} */ (this.units);
+  weightDraws({ trace, weights, units }, inputIndex) {
     const rows = gateRowLabels(trace.cell, trace.hidden_size);
     const vocab = trace.vocab.map(showChar);
-    const wxh = this.weights.weight_ih_l0;
-    const whh = this.weights.weight_hh_l0;
-    const why = this.weights["readout.weight"];
+    const wxh = weights.weight_ih_l0;
+    const whh = weights.weight_hh_l0;
+    const why = weights["readout.weight"];
     return [
       this.wxh.update({
         z: wxh, x: vocab, y: rows, zRange: symmetric(wxh), colorscale: DIVERGING, highlightColumn: inputIndex,
@@ -197,16 +190,5 @@ export class HelloPanels {
         xTitle: "unit of h(t)", yTitle: "output character", height: heatmapHeight(vocab.length),
       }),
     ];
-  }
-
-  /**
-   * What the model predicts at step t, against the target.
-   * @param {number} t
-   * @returns {{predicted: string, probability: number, target: string | null, loss: number | null}}
-   */
-  prediction(t) {
-    const trace = /** @type {import("../api.js").Trace} */ (this.trace);
-    const best = argmax(trace.probs[t]);
-    return { predicted: trace.vocab[best], probability: trace.probs[t][best], target: trace.targets[t], loss: trace.loss[t] };
   }
 }

@@ -17,7 +17,7 @@ import { LiveChart } from "./live-chart.js";
  * @typedef {{update: number, grad_h: (number | null)[][], grad_c: (number | null)[][] | null}} ProbeEvent
  */
 
-/** Metric names as a reader says them. */
+/** @type {Record<string, string>} metric names as a reader says them */
 export const METRIC_NAMES = { accuracy: "accuracy", bits_per_char: "bits per character", mse: "mean squared error" };
 
 /**
@@ -81,7 +81,7 @@ function levelLine(y, colour, label, dash, log) {
  * @returns {object}
  */
 export function log10Axis(series, title) {
-  const finite = series.flat().filter((v) => v !== null && Number.isFinite(v));
+  const finite = series.flat().filter((v) => v !== null).filter(Number.isFinite);
   const low = finite.length ? Math.min(...finite) : -1;
   const high = finite.length ? Math.max(...finite) : 1;
   const step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 500].find((s) => Math.max(high - low, 1) / s <= 6) ?? 1000;
@@ -173,7 +173,7 @@ function metricAxis(metric, title) {
  * @returns {Promise<void>}
  */
 export function resetMetric(chart, task) {
-  const name = METRIC_NAMES[/** @type {keyof typeof METRIC_NAMES} */ (task.metric)] ?? task.metric;
+  const name = METRIC_NAMES[task.metric] ?? task.metric;
   const better = higherIsBetter(task.metric) ? "≥" : "<";
   const log = task.metric === "mse";
   const lines = [
@@ -209,7 +209,9 @@ export function drawProbe(chart, probe, current, reference, labelledSteps = 40) 
   const layers = current.grad_h.length;
   /** @param {number} l */
   const layerName = (l) => (layers > 1 ? ` (layer ${l + 1})` : "");
+  /** @type {object[]} */
   const traces = [];
+  /** @type {{name: string, values: (number | null)[]}[]} */
   const table = [];
   /**
    * @param {(number | null)[]} values

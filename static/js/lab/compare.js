@@ -7,18 +7,17 @@
  * Test hooks on <body>: `data-compare` is idle | running | done | stopped | error;
  * `data-estimate` is "ready" once the estimate for the current settings is shown.
  */
+import { postJson, streamEvents } from "../api.js";
+import { CELL_NAMES, isCell } from "../cells.js";
 import { Chart } from "../charts/chart.js";
-import { LAB, TIMINGS } from "../config.js";
+import { CELL_COLOURS, LAB, TIMINGS } from "../config.js";
 import { el, formatNumber } from "../dom.js";
-import { postJson, streamEvents } from "./stream.js";
 import { duration } from "./training.js";
-
-const CELL_NAMES = { rnn: "RNN", lstm: "LSTM", gru: "GRU" };
 
 /**
  * @typedef {{task: string, cells: string[], delays: number[], seeds: number, steps: number,
  *   hidden_size: number, lr: number}} CompareRequest
- * @typedef {{cell: string, delay: number, seed: number, metric: number | null, solved: boolean,
+ * @typedef {{cell: import("../cells.js").Cell, delay: number, seed: number, metric: number | null, solved: boolean,
  *   updates: number, seconds: number}} RunResult
  */
 
@@ -39,7 +38,7 @@ export function successSoFar(runs, cells, delays) {
 export class Comparison {
   /**
    * @param {{chart: HTMLElement, runs: HTMLTableElement, status: HTMLElement,
-   *   progress: HTMLProgressElement, error: HTMLElement, start: HTMLButtonElement,
+   *   progress: HTMLProgressElement, errors: import("../status.js").ErrorBox, start: HTMLButtonElement,
    *   stop: HTMLButtonElement}} elements
    * @param {() => CompareRequest} request the settings on screen
    */
@@ -84,13 +83,13 @@ export class Comparison {
     try {
       const answer = await postJson("/api/train/compare/estimate", this.request());
       if (token !== this.estimateToken) return;
-      this.showError(null);
+      this.elements.errors.clear();
       this.elements.start.disabled = false;
       this.elements.status.textContent = `${answer.runs} runs: this will take about ${duration(answer.estimated_seconds)}.`;
       this.elements.status.dataset.seconds = String(answer.estimated_seconds);
     } catch (error) {
       if (token !== this.estimateToken) return;
-      this.showError(/** @type {Error} */ (error).message);
+      this.elements.errors.show(error);
       this.elements.start.disabled = true;
       this.elements.status.textContent = "";
     }
@@ -107,7 +106,7 @@ export class Comparison {
     /** @type {CompareRequest | null} the cells and delays in the server's order */
     this.plan = null;
     this.setBusy(true);
-    this.showError(null);
+    this.elements.errors.clear();
     document.body.dataset.compare = "running";
     this.elements.progress.value = 0;
     this.elements.status.textContent = "starting…";
@@ -121,7 +120,7 @@ export class Comparison {
         this.elements.status.textContent = `stopped after ${this.runs.length} of ${this.total} runs`;
         document.body.dataset.compare = "stopped";
       } else {
-        this.showError(/** @type {Error} */ (error).message);
+        this.elements.errors.show(error);
         document.body.dataset.compare = "error";
       }
     }
@@ -156,7 +155,7 @@ export class Comparison {
         document.body.dataset.compare = data.reason === "finished" ? "done" : data.reason;
       });
     } else if (event === "error") {
-      this.showError(data.message ?? JSON.stringify(data));
+      this.elements.errors.show(data.message ?? JSON.stringify(data));
     }
   }
 
@@ -168,13 +167,12 @@ export class Comparison {
    */
   draw(request, success) {
     const x = request.delays.map(String);
-    const cells = Object.keys(success);
-    const traces = cells.map((name) => {
-      const cell = /** @type {keyof typeof CELL_NAMES} */ (name);
+    const cells = Object.keys(success).filter(isCell);
+    const traces = cells.map((cell) => {
       const style = LAB.cellLines[cell];
       return {
         type: "scatter", mode: "lines+markers", name: CELL_NAMES[cell], x, y: success[cell],
-        line: { color: LAB.cells[cell], width: 4, dash: style.dash },
+        line: { color: CELL_COLOURS[cell], width: 4, dash: style.dash },
         marker: { size: style.size, symbol: style.symbol },
         hovertemplate: `${CELL_NAMES[cell]}, delay %{x}: %{y:.0%}<extra></extra>`,
       };
@@ -191,7 +189,7 @@ export class Comparison {
       },
       {
         corner: "delay",
-        columns: cells.map((c) => `${CELL_NAMES[/** @type {keyof typeof CELL_NAMES} */ (c)] ?? c} success rate`),
+        columns: cells.map((c) => `${CELL_NAMES[c]} success rate`),
         rows: x.map((label, k) => ({ label, values: cells.map((c) => success[c][k]) })),
       },
     );
@@ -206,7 +204,7 @@ export class Comparison {
     const rows = this.runs.map((r) => {
       const tr = el("tr", { "data-cell": r.cell, "data-delay": String(r.delay) });
       tr.append(
-        el("th", { scope: "row" }, CELL_NAMES[/** @type {keyof typeof CELL_NAMES} */ (r.cell)] ?? r.cell),
+        el("th", { scope: "row" }, CELL_NAMES[r.cell]),
         el("td", {}, String(r.delay)),
         el("td", {}, String(r.seed)),
         el("td", { "data-value": String(r.metric) }, formatNumber(r.metric, 4)),
@@ -227,11 +225,5 @@ export class Comparison {
   setBusy(busy) {
     this.elements.start.disabled = busy;
     this.elements.stop.disabled = !busy;
-  }
-
-  /** @param {string | null} message */
-  showError(message) {
-    this.elements.error.hidden = message === null;
-    this.elements.error.textContent = message ?? "";
   }
 }

@@ -2,21 +2,20 @@
  * The training and comparison forms: state → controls, controls → state, and the controls that
  * only apply sometimes (a task's own parameter, the RNN's nonlinearity, the clip threshold).
  */
-import { el, formatNumber } from "../dom.js";
+import { byId, el, formatNumber, formControl } from "../dom.js";
 import { COMPARE_FIELDS, compareDefaults, TRAIN_FIELDS } from "./settings.js";
-
-/** @param {string} id @returns {any} */
-const byId = (id) => document.getElementById(id);
 
 /**
  * @typedef {import("./settings.js").TaskInfo} TaskInfo
  * @typedef {{tasks: TaskInfo[], corpora: {name: string, description: string}[],
- *   limits: Record<string, number>, compare_defaults: Record<string, any>}} Catalogue
+ *   limits: Record<string, number>, compare_defaults: Record<string, number | string | (number | string)[]>}} Catalogue
+ *   GET /api/train/tasks
+ * @typedef {import("../state.js").UrlState<typeof import("./settings.js").LAB_PROPS>} LabState
  */
 
 export class Controls {
   /**
-   * @param {import("../state.js").UrlState} state
+   * @param {LabState} state
    * @param {() => void} onChange the state changed through a control
    */
   constructor(state, onChange) {
@@ -25,19 +24,22 @@ export class Controls {
     this.catalogue = null;
     /** The query the page was opened with: what the link set, before any default is written. */
     this.opened = new URLSearchParams(window.location.search);
-    const form = byId("train-controls");
-    form.addEventListener("input", (/** @type {Event} */ event) => {
-      const target = /** @type {HTMLElement} */ (event.target);
-      if (target.id === "task") this.useTaskDefault(/** @type {HTMLSelectElement} */ (target).value);
+    /** Every control named as its prop, apart from the comparison's cell checkboxes. */
+    this.fields = [...TRAIN_FIELDS, ...COMPARE_FIELDS].map((name) => ({ name, control: formControl(name) }));
+    this.cellBoxes = [...byId("compare-controls", HTMLFormElement).querySelectorAll("input")]
+      .filter((box) => box.name === "compare_cell");
+    const form = byId("train-controls", HTMLFormElement);
+    form.addEventListener("input", (event) => {
+      if (event.target instanceof HTMLSelectElement && event.target.id === "task") this.useTaskDefault(event.target.value);
       this.read();
       onChange();
     });
-    const compare = byId("compare-controls");
+    const compare = byId("compare-controls", HTMLFormElement);
     compare.addEventListener("input", () => {
       this.read();
       onChange();
     });
-    for (const f of [form, compare]) f.addEventListener("submit", (/** @type {Event} */ e) => e.preventDefault());
+    for (const f of [form, compare]) f.addEventListener("submit", (e) => e.preventDefault());
   }
 
   /** @param {string} name @returns {TaskInfo | undefined} */
@@ -51,21 +53,21 @@ export class Controls {
    */
   setCatalogue(catalogue) {
     this.catalogue = catalogue;
-    byId("task").replaceChildren(...catalogue.tasks.map((t) => el("option", { value: t.name }, t.title)));
-    byId("corpus").replaceChildren(
+    formControl("task").replaceChildren(...catalogue.tasks.map((t) => el("option", { value: t.name }, t.title)));
+    formControl("corpus").replaceChildren(
       ...catalogue.corpora.map((c) => el("option", { value: c.name }, `${c.name}: ${c.description}`)),
     );
     const limits = catalogue.limits;
     for (const [id, limit] of [["hidden_size", "max_hidden_size"], ["compare_hidden_size", "max_hidden_size"],
       ["steps", "max_steps"], ["compare_steps", "max_steps"], ["batch_size", "max_batch_size"]]) {
-      if (limits[limit] !== undefined) byId(id).max = String(limits[limit]);
+      if (limits[limit] !== undefined) byId(id, HTMLInputElement).max = String(limits[limit]);
     }
     if (limits.max_layers !== undefined) {
       const layers = Array.from({ length: limits.max_layers }, (_, k) => String(k + 1));
-      byId("num_layers").replaceChildren(...layers.map((n) => el("option", { value: n }, n)));
+      formControl("num_layers").replaceChildren(...layers.map((n) => el("option", { value: n }, n)));
     }
     this.state.update(compareDefaults(catalogue.compare_defaults, this.opened));
-    this.useTaskDefault(String(this.state.values.task), true);
+    this.useTaskDefault(this.state.values.task, true);
   }
 
   /**
@@ -79,30 +81,27 @@ export class Controls {
     if (!parameter) return;
     if (onlyIfEmpty && this.state.values[parameter.name] !== "") return;
     this.state.update({ [parameter.name]: parameter.default });
-    byId(parameter.name).value = String(parameter.default);
+    formControl(parameter.name).value = String(parameter.default);
   }
 
   /** Copy the state into the controls and show only the controls that apply. */
   show() {
     const v = this.state.values;
-    for (const name of [...TRAIN_FIELDS, ...COMPARE_FIELDS]) byId(name).value = String(v[name]);
-    const cells = String(v.compare_cells).split(",");
-    for (const box of document.querySelectorAll('input[name="compare_cell"]')) {
-      const input = /** @type {HTMLInputElement} */ (box);
-      input.checked = cells.includes(input.value);
-    }
-    const task = this.task(String(v.task));
+    for (const { name, control } of this.fields) control.value = String(v[name]);
+    const cells = v.compare_cells.split(",");
+    for (const box of this.cellBoxes) box.checked = cells.includes(box.value);
+    const task = this.task(v.task);
     const parameter = task?.parameter ?? null;
-    for (const label of document.querySelectorAll("[data-param]")) {
-      const name = /** @type {HTMLElement} */ (label).dataset.param;
-      /** @type {HTMLElement} */ (label).hidden = name === "corpus" ? v.task !== "corpus" : parameter?.name !== name;
+    for (const label of document.querySelectorAll("label")) {
+      const name = label.dataset.param;
+      if (name) label.hidden = name === "corpus" ? v.task !== "corpus" : parameter?.name !== name;
     }
     if (parameter) {
-      const input = byId(parameter.name);
+      const input = byId(parameter.name, HTMLInputElement);
       input.min = String(parameter.minimum);
       if (parameter.maximum !== undefined) input.max = String(parameter.maximum);
     }
-    byId("delay-out").textContent = formatNumber(Number(v.delay), 0);
+    byId("delay-out", HTMLOutputElement).textContent = formatNumber(Number(v.delay), 0);
     byId("nonlinearity-label").hidden = v.cell !== "rnn";
     byId("lstm_init-label").hidden = v.cell !== "lstm";
     byId("clip_threshold-label").hidden = v.clip === "off";
@@ -112,17 +111,15 @@ export class Controls {
     byId("task-description").textContent = task ? described + task.description : "";
   }
 
-  /** Read the controls into the state. */
+  /** Read the controls into the state (a number field being typed in keeps "" until filled). */
   read() {
-    /** @type {Record<string, string | number>} */
+    /** @type {import("./settings.js").LabPatch} */
     const patch = {};
-    for (const name of [...TRAIN_FIELDS, ...COMPARE_FIELDS]) {
-      const spec = this.state.schema[name];
-      const raw = byId(name).value;
-      patch[name] = spec.type === "string" || raw === "" ? raw : Number(raw);
+    for (const { name, control } of this.fields) {
+      const raw = control.value;
+      patch[name] = this.state.prop(name).type === "string" || raw === "" ? raw : Number(raw);
     }
-    patch.compare_cells = [...document.querySelectorAll('input[name="compare_cell"]:checked')]
-      .map((b) => /** @type {HTMLInputElement} */ (b).value).join(",");
+    patch.compare_cells = this.cellBoxes.filter((box) => box.checked).map((box) => box.value).join(",");
     this.state.update(patch);
   }
 }

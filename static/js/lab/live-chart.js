@@ -8,8 +8,6 @@ import { Chart } from "../charts/chart.js";
 import { fillTable } from "../charts/table.js";
 import { LAB } from "../config.js";
 
-/* global Plotly */
-
 /**
  * @typedef {{name: string, line?: object, marker?: object, mode?: string, hovertemplate?: string}} SeriesStyle
  */
@@ -50,8 +48,11 @@ export class LiveChart extends Chart {
    * @param {Array<{x: number[], y: (number | null)[]}>} points one entry per series (same order)
    */
   append(points) {
+    /** @type {number[]} */
     const indices = [];
+    /** @type {number[][]} */
     const x = [];
+    /** @type {(number | null)[][]} */
     const y = [];
     points.forEach((p, k) => {
       if (p.x.length === 0) return;
@@ -80,15 +81,6 @@ export class LiveChart extends Chart {
   }
 
   /**
-   * Change the layout only (e.g. a threshold line, an annotation), keeping the data.
-   * @param {object} layout
-   * @returns {Promise<void>}
-   */
-  relayout(layout) {
-    return Plotly.relayout(this.plot, layout);
-  }
-
-  /**
    * The table: one row per x value, one column per series (blank where a series has no point).
    * @returns {import("../charts/table.js").TableData}
    */
@@ -97,8 +89,9 @@ export class LiveChart extends Chart {
     const rows = new Map();
     this.xs.forEach((xs, k) => {
       xs.forEach((x, i) => {
-        if (!rows.has(x)) rows.set(x, this.series.map(() => null));
-        /** @type {(number | null)[]} */ (rows.get(x))[k] = this.ys[k][i];
+        const row = rows.get(x) ?? this.series.map(() => null);
+        row[k] = this.ys[k][i];
+        rows.set(x, row);
       });
     });
     return {

@@ -2,36 +2,41 @@
  * The /lab page: train a recurrent network live (POST /api/train, server-sent events) or
  * compare the cells across delays (POST /api/train/compare). Every setting lives in the URL,
  * the seed too, so a shared link reproduces the run.
- * Test hooks: `body[data-ready]` is "true" once the task catalogue is loaded; see training.js
- * and compare.js for the run's own hooks.
+ * The page is ready (status.js) once the task catalogue is loaded; see training.js and
+ * compare.js for the run's own test hooks.
  */
+import { getJson } from "../api.js";
+import { byId } from "../dom.js";
 import { UrlState } from "../state.js";
+import { ErrorBox, signalReady } from "../status.js";
 import { createRunCharts } from "./charts.js";
 import { Comparison } from "./compare.js";
 import { Controls } from "./controls.js";
 import { ModelPanel } from "./model-panel.js";
 import { Replay } from "./replay.js";
-import { compareRequest, LAB_SCHEMA, PRESETS, trainRequest } from "./settings.js";
+import { compareRequest, LAB_PROPS, PRESETS, trainRequest } from "./settings.js";
 import { Training } from "./training.js";
 
-/** @param {string} id @returns {any} */
-const byId = (id) => document.getElementById(id);
-
-const body = document.body;
-const state = new UrlState(LAB_SCHEMA);
-const startButton = byId("start");
-const stopButton = byId("stop");
+const state = new UrlState(LAB_PROPS);
+const startButton = byId("start", HTMLButtonElement);
+const stopButton = byId("stop", HTMLButtonElement);
+const errors = new ErrorBox(byId("error"));
 
 const training = new Training({
-  charts: createRunCharts({ curves: byId("curve-charts"), metric: byId("metric-chart"), probe: byId("probe-chart") }),
-  replay: new Replay({ slider: byId("replay"), label: byId("replay-label"), charts: byId("replay-charts") }),
-  model: new ModelPanel({
-    summary: byId("model-summary"), note: byId("model-note"), explore: byId("open-explore"),
-    hello: byId("open-hello"), download: byId("download-model"), log: byId("download-log"),
+  charts: createRunCharts({
+    curves: byId("curve-charts"), metric: byId("metric-chart"), probe: byId("probe-chart"),
   }),
-  progress: byId("progress"),
-  status: byId("run-status"),
-  error: byId("error"),
+  replay: new Replay({
+    slider: byId("replay", HTMLInputElement), label: byId("replay-label"), charts: byId("replay-charts"),
+  }),
+  model: new ModelPanel({
+    summary: byId("model-summary"), note: byId("model-note"),
+    explore: byId("open-explore", HTMLAnchorElement), hello: byId("open-hello", HTMLAnchorElement),
+    download: byId("download-model", HTMLButtonElement), log: byId("download-log", HTMLButtonElement),
+  }),
+  progress: byId("progress", HTMLProgressElement),
+  status: byId("run-status", HTMLOutputElement),
+  errors,
   probeDescription: byId("probe-description"),
   taskDescription: byId("task-description"),
   views: byId("views"),
@@ -42,11 +47,12 @@ const training = new Training({
 });
 const comparison = new Comparison(
   {
-    chart: byId("compare-chart"), runs: byId("compare-runs"), status: byId("compare-status"),
-    progress: byId("compare-progress"), error: byId("compare-error"), start: byId("compare-start"),
-    stop: byId("compare-stop"),
+    chart: byId("compare-chart"), runs: byId("compare-runs", HTMLTableElement),
+    status: byId("compare-status", HTMLOutputElement), progress: byId("compare-progress", HTMLProgressElement),
+    errors: new ErrorBox(byId("compare-error")), start: byId("compare-start", HTMLButtonElement),
+    stop: byId("compare-stop", HTMLButtonElement),
   },
-  () => /** @type {any} */ (compareRequest(state.values)),
+  () => compareRequest(state.values),
 );
 const controls = new Controls(state, () => {
   controls.show();
@@ -56,10 +62,12 @@ const controls = new Controls(state, () => {
 /** The name a trained model is stored and downloaded under. */
 function modelName() {
   const v = state.values;
-  const parameter = controls.task(String(v.task))?.parameter;
+  const parameter = controls.task(v.task)?.parameter;
   const detail = v.task === "corpus" ? `-${v.corpus}` : parameter ? `-${parameter.name}${v[parameter.name]}` : "";
   return `lab-${v.task}${detail}-${v.cell}${v.hidden_size}-seed${v.seed}`.replace(/[^A-Za-z0-9_.-]/g, "_");
 }
+
+const tabs = [...document.querySelectorAll("button")].filter((button) => button.getAttribute("role") === "tab");
 
 /**
  * Show one mode (tab) of the page; the comparison says at once how long it would take.
@@ -68,8 +76,8 @@ function modelName() {
  */
 function showMode(mode, estimate = true) {
   state.update({ mode });
-  for (const tab of document.querySelectorAll('[role="tab"]')) {
-    const selected = /** @type {HTMLElement} */ (tab).dataset.mode === mode;
+  for (const tab of tabs) {
+    const selected = tab.dataset.mode === mode;
     tab.setAttribute("aria-selected", String(selected));
     tab.setAttribute("tabindex", selected ? "0" : "-1");
   }
@@ -78,14 +86,12 @@ function showMode(mode, estimate = true) {
   if (mode === "compare" && estimate) comparison.estimate();
 }
 
-const tabs = [...document.querySelectorAll('[role="tab"]')];
 for (const tab of tabs) {
-  const element = /** @type {HTMLElement} */ (tab);
-  element.addEventListener("click", () => showMode(String(element.dataset.mode)));
-  element.addEventListener("keydown", (/** @type {KeyboardEvent} */ event) => {
+  tab.addEventListener("click", () => showMode(String(tab.dataset.mode)));
+  tab.addEventListener("keydown", (event) => {
     if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
     const step = event.key === "ArrowRight" ? 1 : tabs.length - 1;
-    const next = /** @type {HTMLElement} */ (tabs[(tabs.indexOf(tab) + step) % tabs.length]);
+    const next = tabs[(tabs.indexOf(tab) + step) % tabs.length];
     showMode(String(next.dataset.mode));
     next.focus();
     event.preventDefault();
@@ -93,38 +99,34 @@ for (const tab of tabs) {
 }
 
 startButton.addEventListener("click", () => {
-  const v = state.values;
-  training.run(trainRequest(v, controls.task(String(v.task))), modelName());
+  training.run(trainRequest(state.values, controls.task(state.values.task)), modelName());
 });
 stopButton.addEventListener("click", () => training.stop());
 
-for (const button of document.querySelectorAll("[data-preset]")) {
+for (const button of document.querySelectorAll("button")) {
+  const preset = PRESETS[button.dataset.preset ?? ""];
+  if (!preset) continue;
   button.addEventListener("click", () => {
-    const name = /** @type {keyof typeof PRESETS} */ (/** @type {HTMLElement} */ (button).dataset.preset);
-    state.update(PRESETS[name]);
+    state.update(preset);
     controls.show();
   });
 }
 
 /** Load the task catalogue, then show the state. */
 async function init() {
-  const mode = String(state.values.mode) === "compare" ? "compare" : "train";
+  const mode = state.values.mode === "compare" ? "compare" : "train";
   showMode(mode, false);
   try {
-    const response = await fetch("/api/train/tasks", { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`GET /api/train/tasks answered ${response.status}`);
-    controls.setCatalogue(await response.json());
+    controls.setCatalogue(await getJson("/api/train/tasks"));
   } catch (error) {
-    const box = byId("error");
-    box.hidden = false;
-    box.textContent = `Could not load the tasks: ${/** @type {Error} */ (error).message}`;
+    errors.show(error, "Could not load the tasks: ");
     startButton.disabled = true;
   }
   controls.show();
   state.update({});
   if (mode === "compare") comparison.estimate();
-  body.dataset.run = "idle";
-  body.dataset.ready = "true";
+  document.body.dataset.run = "idle";
+  signalReady(true);
 }
 
 init();

@@ -3,21 +3,9 @@
  * localStorage hand-off (`model=local:<name>`, the server keeps no session), download its
  * weights as safetensors built here, or download the whole run as JSON.
  */
-import { el, formatNumber } from "../dom.js";
+import { formatNumber, saveFile } from "../dom.js";
 import { saveLocalModel } from "../handoff.js";
 import { safetensorsBytes } from "./safetensors.js";
-
-/**
- * Save bytes or text as a file.
- * @param {BlobPart} content
- * @param {string} type
- * @param {string} filename
- */
-export function downloadFile(content, type, filename) {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  el("a", { href: url, download: filename }).click();
-  URL.revokeObjectURL(url);
-}
 
 /**
  * @typedef {{cell: string, hidden_size: number, num_layers: number, nonlinearity: string,
@@ -39,7 +27,7 @@ export class ModelPanel {
     this.runLog = () => ({});
     elements.download.addEventListener("click", () => this.download());
     elements.log.addEventListener("click", () => {
-      downloadFile(JSON.stringify(this.runLog()), "application/json", `${this.name || "lab-run"}.json`);
+      saveFile(JSON.stringify(this.runLog()), "application/json", `${this.name || "lab-run"}.json`);
     });
   }
 
@@ -103,7 +91,7 @@ export class ModelPanel {
     } catch (error) {
       this.setLink(explore, null);
       this.setLink(hello, null);
-      note.textContent = `This browser could not store the model (${/** @type {Error} */ (error).message}); download its weights instead.`;
+      note.textContent = `This browser could not store the model (${error}); download its weights instead.`;
     }
   }
 
@@ -113,9 +101,9 @@ export class ModelPanel {
     const { state_dict: stateDict, ...config } = this.model;
     try {
       const bytes = safetensorsBytes(stateDict, { format: "pt", unrolled_config: JSON.stringify(config) });
-      downloadFile(bytes, "application/octet-stream", `${this.name}.safetensors`);
+      saveFile(bytes, "application/octet-stream", `${this.name}.safetensors`);
     } catch (error) {
-      this.elements.note.textContent = `Could not build the file: ${/** @type {Error} */ (error).message}`;
+      this.elements.note.textContent = `Could not build the file: ${error}`;
     }
   }
 }

@@ -3,6 +3,7 @@
  * sequence's hidden states and gradient curve at that update, so moving the slider redraws
  * them (Plotly.react) without another request: watch a unit specialise or a curve lift.
  */
+import { transpose } from "../arrays.js";
 import { Chart } from "../charts/chart.js";
 import { Heatmap } from "../charts/heatmap.js";
 import { DIVERGING } from "../config.js";
@@ -13,14 +14,6 @@ import { drawProbe, inputLabel, METRIC_NAMES } from "./charts.js";
  * @typedef {{update: number, state_dict: Record<string, any>, metric: number | null,
  *   probe_h: number[][], grad_h: (number | null)[][], grad_c?: (number | null)[][] | null}} Snapshot
  */
-
-/**
- * @param {number[][]} rows
- * @returns {number[][]} the transpose
- */
-function transpose(rows) {
-  return rows[0].map((_, j) => rows.map((row) => row[j]));
-}
 
 export class Replay {
   /**
@@ -73,11 +66,6 @@ export class Replay {
     if (following) this.show(this.snapshots.length - 1);
   }
 
-  /** The snapshot under the slider, or null. @returns {Snapshot | null} */
-  current() {
-    return this.snapshots[Number(this.slider.value)] ?? null;
-  }
-
   /**
    * Draw snapshot `index`.
    * @param {number} index
@@ -88,7 +76,7 @@ export class Replay {
     const probe = this.probe;
     if (!snapshot || !probe) return this.drawing;
     this.slider.value = String(index);
-    const metric = METRIC_NAMES[/** @type {keyof typeof METRIC_NAMES} */ (this.metric)] ?? this.metric;
+    const metric = METRIC_NAMES[this.metric] ?? this.metric;
     const text = `snapshot ${index + 1} of ${this.snapshots.length}: update ${snapshot.update}` +
       (snapshot.metric === null || snapshot.metric === undefined ? "" : ` · held-out ${metric} ${formatNumber(snapshot.metric, 4)}`);
     this.label.textContent = text;

@@ -8,17 +8,23 @@
  */
 
 /**
+ * @param {unknown} v
+ * @returns {v is number}
+ */
+const isFiniteNumber = (v) => typeof v === "number" && Number.isFinite(v);
+
+/**
  * The shape of a nested array of numbers and its values in row-major order.
- * @param {any} value a number, or nested arrays of equal length
+ * @param {unknown} value a number, or nested arrays of equal length
  * @param {string} name the tensor's name, for error messages
  * @returns {{shape: number[], values: number[]}}
  */
-export function flatten(value, name) {
+function flatten(value, name) {
   const shape = [];
   for (let level = value; Array.isArray(level); level = level[0]) shape.push(level.length);
-  const values = shape.length === 0 ? [value] : value.flat(shape.length - 1);
+  const values = Array.isArray(value) ? value.flat(shape.length - 1) : [value];
   const expected = shape.reduce((a, b) => a * b, 1);
-  if (values.length !== expected || values.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
+  if (values.length !== expected || !values.every(isFiniteNumber)) {
     throw new Error(`tensor ${name} is ragged or holds a value that is not a finite number`);
   }
   return { shape, values };
@@ -26,13 +32,13 @@ export function flatten(value, name) {
 
 /**
  * The safetensors bytes of a state_dict (float32, tensors in name order).
- * @param {Record<string, any>} stateDict PyTorch names → nested arrays of numbers
+ * @param {Record<string, unknown>} stateDict PyTorch names → nested arrays of numbers
  * @param {Record<string, string>} [metadata] free-form string pairs stored in the header
- * @returns {Uint8Array}
+ * @returns {Uint8Array<ArrayBuffer>}
  */
 export function safetensorsBytes(stateDict, metadata = {}) {
   const names = Object.keys(stateDict).sort();
-  /** @type {Record<string, any>} */
+  /** @type {Record<string, object>} */
   const header = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const tensors = names.map((name) => flatten(stateDict[name], name));

@@ -7,53 +7,59 @@
 /**
  * Every control of the page. `delay` and `length` left empty mean "the task's default"
  * (GET /api/train/tasks); the page writes the number it uses back into the URL.
- * @type {import("../state.js").StateSchema}
  */
-export const LAB_SCHEMA = {
-  mode: { type: "string", default: "train" },
-  task: { type: "string", default: "recall" },
-  corpus: { type: "string", default: "zen" },
-  delay: { type: "int", default: "" },
-  length: { type: "int", default: "" },
-  cell: { type: "string", default: "lstm" },
-  hidden_size: { type: "int", default: 32 },
-  num_layers: { type: "int", default: 1 },
-  nonlinearity: { type: "string", default: "tanh" },
-  lstm_init: { type: "string", default: "chrono" },
-  optimizer: { type: "string", default: "adam" },
-  lr: { type: "float", default: 0.01 },
-  clip: { type: "string", default: "norm" },
-  clip_threshold: { type: "float", default: 1.0 },
-  steps: { type: "int", default: 500 },
-  batch_size: { type: "int", default: 32 },
-  seed: { type: "int", default: 0 },
-  probe_every: { type: "int", default: 25 },
-  snapshot_every: { type: "int", default: 50 },
-  compare_task: { type: "string", default: "recall" },
-  compare_cells: { type: "string", default: "rnn,lstm,gru" },
-  compare_delays: { type: "string", default: "5,10,20,50" },
-  compare_seeds: { type: "int", default: 2 },
-  compare_steps: { type: "int", default: 600 },
-  compare_hidden_size: { type: "int", default: 32 },
-  compare_lr: { type: "float", default: 0.01 },
-};
+export const LAB_PROPS = /** @type {const} */ ([
+  { name: "mode", type: "string", default: "train" },
+  { name: "task", type: "string", default: "recall" },
+  { name: "corpus", type: "string", default: "zen" },
+  { name: "delay", type: "int", default: "" },
+  { name: "length", type: "int", default: "" },
+  { name: "cell", type: "string", default: "lstm" },
+  { name: "hidden_size", type: "int", default: 32 },
+  { name: "num_layers", type: "int", default: 1 },
+  { name: "nonlinearity", type: "string", default: "tanh" },
+  { name: "lstm_init", type: "string", default: "chrono" },
+  { name: "optimizer", type: "string", default: "adam" },
+  { name: "lr", type: "float", default: 0.01 },
+  { name: "clip", type: "string", default: "norm" },
+  { name: "clip_threshold", type: "float", default: 1.0 },
+  { name: "steps", type: "int", default: 500 },
+  { name: "batch_size", type: "int", default: 32 },
+  { name: "seed", type: "int", default: 0 },
+  { name: "probe_every", type: "int", default: 25 },
+  { name: "snapshot_every", type: "int", default: 50 },
+  { name: "compare_task", type: "string", default: "recall" },
+  { name: "compare_cells", type: "string", default: "rnn,lstm,gru" },
+  { name: "compare_delays", type: "string", default: "5,10,20,50" },
+  { name: "compare_seeds", type: "int", default: 2 },
+  { name: "compare_steps", type: "int", default: 600 },
+  { name: "compare_hidden_size", type: "int", default: 32 },
+  { name: "compare_lr", type: "float", default: 0.02 },
+]);
+
+/**
+ * @typedef {import("../state.js").Values<typeof LAB_PROPS>} LabValues
+ * @typedef {import("../state.js").Patch<typeof LAB_PROPS>} LabPatch
+ */
 
 /** The training controls (form field id = state name = request field). */
-export const TRAIN_FIELDS = [
+export const TRAIN_FIELDS = /** @type {const} */ ([
   "task", "corpus", "delay", "length", "cell", "hidden_size", "num_layers", "nonlinearity",
   "lstm_init", "optimizer", "lr", "clip", "clip_threshold", "steps", "batch_size", "seed", "probe_every",
   "snapshot_every",
-];
+]);
 
 /** The comparison controls, apart from the cell checkboxes. */
-export const COMPARE_FIELDS = ["compare_task", "compare_delays", "compare_seeds", "compare_steps",
-  "compare_hidden_size", "compare_lr"];
+export const COMPARE_FIELDS = /** @type {const} */ ([
+  "compare_task", "compare_delays", "compare_seeds", "compare_steps", "compare_hidden_size", "compare_lr",
+]);
 
 /**
  * The lecture's stories, as settings (applied over the current state). Measured with seed 0:
  * "explodes" diverges at update 13; "clipped" trains all 300 updates without diverging;
  * at D = 30 the RNN stays near chance in 500 updates while the LSTM reaches 100 %.
  */
+/** @type {Record<string, LabPatch>} */
 export const PRESETS = {
   explodes: {
     task: "adding", length: 30, cell: "rnn", nonlinearity: "tanh", hidden_size: 32, num_layers: 1,
@@ -82,9 +88,14 @@ export const PRESETS = {
 };
 
 /**
- * @typedef {{name: string, default: number, minimum: number, maximum: number, meaning: string}} TaskParameter
+ * @typedef {{name: "delay" | "length", default: number, minimum: number, maximum?: number,
+ *   meaning: string}} TaskParameter the one number a task takes
  * @typedef {{name: string, title: string, description: string, parameter: TaskParameter | null,
  *   metric: string, threshold: number, chance: number, character_model: boolean}} TaskInfo
+ * @typedef {{task: string, cell: string, hidden_size: number, num_layers: number, nonlinearity: string,
+ *   lstm_init: string, optimizer: string, lr: number, clip: string, clip_threshold: number, steps: number,
+ *   batch_size: number, seed: number, probe_every: number, snapshot_every: number, corpus?: string,
+ *   delay?: number, length?: number}} TrainRequest the POST /api/train body
  */
 
 /**
@@ -99,9 +110,10 @@ const COMPARE_NAMES = {
 /**
  * The server's comparison defaults (sized to end in about a minute on a 2-core machine) as a
  * state patch, for the fields the URL does not set.
- * @param {Record<string, any>} defaults GET /api/train/tasks' `compare_defaults`
+ * @param {Record<string, number | string | (number | string)[]>} defaults GET /api/train/tasks'
+ *   `compare_defaults`
  * @param {URLSearchParams} params the page's query
- * @returns {Record<string, string | number>}
+ * @returns {LabPatch}
  */
 export function compareDefaults(defaults, params) {
   /** @type {Record<string, string | number>} */
@@ -116,12 +128,12 @@ export function compareDefaults(defaults, params) {
 
 /**
  * The POST /api/train body for the state: only the parameter the task takes is sent.
- * @param {Record<string, string | number>} v the state's values
+ * @param {LabValues} v the state's values
  * @param {TaskInfo | undefined} task
- * @returns {Record<string, string | number>}
+ * @returns {TrainRequest}
  */
 export function trainRequest(v, task) {
-  /** @type {Record<string, string | number>} */
+  /** @type {TrainRequest} */
   const body = {
     task: v.task, cell: v.cell, hidden_size: Number(v.hidden_size), num_layers: Number(v.num_layers),
     nonlinearity: v.nonlinearity, lstm_init: v.lstm_init, optimizer: v.optimizer, lr: Number(v.lr), clip: v.clip,
@@ -139,20 +151,20 @@ export function trainRequest(v, task) {
  * @param {string} text
  * @returns {number[]}
  */
-export function parseList(text) {
-  return String(text).split(/[\s,;]+/).filter(Boolean).map(Number);
+function parseList(text) {
+  return text.split(/[\s,;]+/).filter(Boolean).map(Number);
 }
 
 /**
  * The POST /api/train/compare body for the state.
- * @param {Record<string, string | number>} v
- * @returns {object}
+ * @param {LabValues} v
+ * @returns {import("./compare.js").CompareRequest}
  */
 export function compareRequest(v) {
   return {
     task: v.compare_task,
-    cells: String(v.compare_cells).split(",").filter(Boolean),
-    delays: parseList(String(v.compare_delays)),
+    cells: v.compare_cells.split(",").filter(Boolean),
+    delays: parseList(v.compare_delays),
     seeds: Number(v.compare_seeds),
     steps: Number(v.compare_steps),
     hidden_size: Number(v.compare_hidden_size),

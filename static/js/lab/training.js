@@ -7,16 +7,22 @@
  * Test hooks on <body>: `data-run` is idle | running | finished | stopped | time_limit |
  * diverged | error | ended; `data-update` is the last update received.
  */
+import { streamEvents } from "../api.js";
 import { LAB } from "../config.js";
 import { formatNumber } from "../dom.js";
 import { drawProbe, higherIsBetter, METRIC_NAMES, resetCurves, resetMetric } from "./charts.js";
-import { streamEvents } from "./stream.js";
 
 /**
  * @typedef {{update: number, loss: number | null, grad_norm: number | null, clipped: boolean,
  *   elapsed: number, eta: number | null, first_update?: number, losses?: (number | null)[],
  *   grad_norms?: (number | null)[], clipped_flags?: boolean[]}} ProgressEvent
  * @typedef {{update: number, metric: string, value: number | null, solved: boolean}} EvalEvent
+ * @typedef {{task: import("./charts.js").StartTask, probe: import("./charts.js").Probe, steps: number,
+ *   estimated_seconds: number, model?: Omit<import("./model-panel.js").TrainedModel, "state_dict">}} StartEvent
+ * @typedef {{reason: string, updates: number, seconds?: number,
+ *   model?: import("./model-panel.js").TrainedModel}} DoneEvent
+ * @typedef {{x: number[], y: (number | null)[]}} Points
+ * @typedef {{loss: Points, norm: Points, clipped: Points, metric: Points}} Pending
  */
 
 /** Seconds as people read them: "8 s", "2 min 5 s". @param {number} s */
@@ -41,12 +47,13 @@ export function probeText(probe) {
 
 /**
  * Points received and not drawn yet, per series.
- * @returns {Record<"loss" | "norm" | "clipped" | "metric", {x: number[], y: (number | null)[]}>}
+ * @returns {Pending}
  */
 function nothingPending() {
   return { loss: { x: [], y: [] }, norm: { x: [], y: [] }, clipped: { x: [], y: [] }, metric: { x: [], y: [] } };
 }
 
+/** @type {Record<string, string>} how a run ended, in words */
 const DONE_WORDS = {
   finished: "finished",
   stopped: "stopped by the server",
@@ -58,7 +65,7 @@ export class Training {
   /**
    * @param {{charts: ReturnType<typeof import("./charts.js").createRunCharts>,
    *   replay: import("./replay.js").Replay, model: import("./model-panel.js").ModelPanel,
-   *   progress: HTMLProgressElement, status: HTMLElement, error: HTMLElement,
+   *   progress: HTMLProgressElement, status: HTMLElement, errors: import("../status.js").ErrorBox,
    *   probeDescription: HTMLElement, taskDescription: HTMLElement, views: HTMLElement,
    *   onBusy: (busy: boolean) => void}} view
    */
@@ -66,20 +73,12 @@ export class Training {
     this.view = view;
     /** @type {AbortController | null} */
     this.controller = null;
-    this.resetRun({}, "");
-  }
-
-  /**
-   * Forget the last run.
-   * @param {object} request
-   * @param {string} name
-   */
-  resetRun(request, name) {
-    this.request = /** @type {any} */ (request);
-    this.name = name;
-    /** @type {any} */
+    /** @type {import("./settings.js").TrainRequest | null} */
+    this.request = null;
+    this.name = "";
+    /** @type {StartEvent | null} */
     this.start = null;
-    /** @type {Array<{event: string, data: any}>} */
+    /** @type {Array<{event: string, data: unknown}>} every event of the run, for its download */
     this.log = [];
     this.pending = nothingPending();
     /** @type {ProgressEvent | null} */
@@ -92,7 +91,6 @@ export class Training {
     this.firstProbe = null;
     /** @type {import("./charts.js").ProbeEvent | null} */
     this.latestProbe = null;
-    window.clearTimeout(this.timer);
     this.timer = 0;
     this.drawnAt = 0;
     /** ms the last redraw took */
@@ -103,8 +101,23 @@ export class Training {
   }
 
   /**
+   * Forget the last run.
+   * @param {import("./settings.js").TrainRequest} request
+   * @param {string} name
+   */
+  resetRun(request, name) {
+    window.clearTimeout(this.timer);
+    /** @type {Partial<Training>} every field the constructor starts a run with */
+    const fresh = {
+      request, name, start: null, log: [], pending: nothingPending(), last: null, lastEval: null, solvedAt: null,
+      firstProbe: null, latestProbe: null, timer: 0, drawnAt: 0, drawCost: 0, ended: false, divergedAt: null,
+    };
+    Object.assign(this, fresh);
+  }
+
+  /**
    * Start a run of `request`; resolves when it has ended (any way).
-   * @param {object} request the POST /api/train body
+   * @param {import("./settings.js").TrainRequest} request
    * @param {string} name what the trained model will be called
    */
   async run(request, name) {
@@ -113,14 +126,14 @@ export class Training {
     this.controller = controller;
     this.setState("running");
     this.view.onBusy(true);
-    this.showError(null);
+    this.view.errors.clear();
     this.view.model.clear();
     this.view.progress.value = 0;
     this.view.status.textContent = "starting…";
     // A screen reader hears the status when the run is over, not at every update.
     this.view.status.setAttribute("aria-busy", "true");
     this.view.views.hidden = false;
-    await resetCurves(this.view.charts, this.request);
+    await resetCurves(this.view.charts, request);
     try {
       await streamEvents("/api/train", request, (event, data) => this.onEvent(event, data), controller.signal);
       this.flush();
@@ -129,7 +142,7 @@ export class Training {
       this.flush();
       if (controller.signal.aborted) this.finish("stopped", `stopped at update ${this.last?.update ?? 0}`);
       else {
-        this.showError(/** @type {Error} */ (error).message);
+        this.view.errors.show(error);
         this.finish("error", "");
       }
     }
@@ -155,12 +168,12 @@ export class Training {
     else if (event === "snapshot") this.view.replay.add(data);
     else if (event === "diverged") this.onDiverged(data);
     else if (event === "done") this.onDone(data);
-    else if (event === "error") this.showError(data.message ?? JSON.stringify(data));
+    else if (event === "error") this.view.errors.show(data.message ?? JSON.stringify(data));
     else return;
     this.schedule();
   }
 
-  /** @param {any} data */
+  /** @param {StartEvent} data */
   onStart(data) {
     this.start = data;
     const { task, probe } = data;
@@ -214,14 +227,14 @@ export class Training {
   /** @param {{update: number, message: string}} data */
   onDiverged(data) {
     this.divergedAt = data.update;
-    this.showError(data.message, "diverged");
+    this.view.errors.show(data.message);
   }
 
-  /** @param {any} data */
+  /** @param {DoneEvent} data */
   onDone(data) {
     this.ended = true;
     this.flush();
-    const reason = /** @type {keyof typeof DONE_WORDS} */ (data.reason);
+    const reason = data.reason;
     const words = DONE_WORDS[reason] ?? reason;
     const seconds = typeof data.seconds === "number" ? ` in ${duration(data.seconds)}` : "";
     const update = reason === "diverged" && this.divergedAt !== null ? this.divergedAt : data.updates;
@@ -237,7 +250,7 @@ export class Training {
   offerModel(model, updates) {
     this.view.model.show(model, {
       name: this.name,
-      label: `${this.start?.task?.title ?? this.request.task}, after ${updates} updates`,
+      label: `${this.start?.task.title ?? this.request?.task}, after ${updates} updates`,
       text: model.vocab ? probeText(this.start?.probe) : null,
       runLog: () => ({ request: this.request, events: this.log }),
     });
@@ -276,7 +289,7 @@ export class Training {
 
   /** @param {ProgressEvent} p */
   showProgress(p) {
-    const steps = this.start?.steps ?? this.request.steps;
+    const steps = this.start?.steps ?? this.request?.steps ?? 0;
     this.view.progress.max = steps;
     this.view.progress.value = p.update;
     document.body.dataset.update = String(p.update);
@@ -288,7 +301,7 @@ export class Training {
   scoreText() {
     const e = this.lastEval;
     if (!e) return "";
-    const name = METRIC_NAMES[/** @type {keyof typeof METRIC_NAMES} */ (e.metric)] ?? e.metric;
+    const name = METRIC_NAMES[e.metric] ?? e.metric;
     const value = e.value === null ? "not a number" : formatNumber(e.value, higherIsBetter(e.metric) ? 3 : 4);
     const solved = this.solvedAt === null ? "" : ` — solved at update ${this.solvedAt}`;
     return ` · held-out ${name} ${value}${solved}`;
@@ -317,17 +330,5 @@ export class Training {
   /** @param {string} state */
   setState(state) {
     document.body.dataset.run = state;
-  }
-
-  /**
-   * Show an error (or the divergence message) as text; null hides it.
-   * @param {string | null} message
-   * @param {string} kind
-   */
-  showError(message, kind = "error") {
-    const box = this.view.error;
-    box.hidden = message === null;
-    box.textContent = message ?? "";
-    box.dataset.kind = kind;
   }
 }

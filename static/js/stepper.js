@@ -1,37 +1,45 @@
 /**
- * The time cursor's controls: first, back, play/pause, forward, last, a scrubber, and the
- * keyboard (← → one step, Home End the ends, space plays or pauses; ignored while typing).
+ * Step controls, as /hello and /explore show them: first, back, play/pause, forward, last
+ * (optional), a scrubber, and the keyboard: ← → and PageUp PageDown (a presenter's clicker)
+ * one step, Home End the ends, space plays or pauses. Keys are left alone while the focus is in
+ * a text field or a select, and space and Enter to the focused button.
  */
-import { EXPLORE } from "../config.js";
 
 /**
  * @typedef {{first: HTMLButtonElement, back: HTMLButtonElement, play: HTMLButtonElement,
- *   forward: HTMLButtonElement, last: HTMLButtonElement, scrubber: HTMLInputElement}} CursorElements
+ *   forward: HTMLButtonElement, last?: HTMLButtonElement, scrubber: HTMLInputElement}} StepElements
  */
 
-export class CursorControls {
+/** Keys and how far each moves: a step back or forward, or to an end. */
+const KEYS = new Map([
+  ["ArrowLeft", -1], ["PageUp", -1], ["ArrowRight", 1], ["PageDown", 1], ["Home", -Infinity], ["End", Infinity],
+]);
+
+export class StepControls {
   /**
-   * @param {CursorElements} elements
-   * @param {(step: number) => void} onMove asked to move the cursor to a step
+   * @param {StepElements} elements
+   * @param {(step: number) => void} onStep asked to show another step
+   * @param {number} interval milliseconds per step while playing
    */
-  constructor(elements, onMove) {
+  constructor(elements, onStep, interval) {
     this.elements = elements;
-    this.onMove = onMove;
+    this.onStep = onStep;
+    this.interval = interval;
     this.step = 0;
     this.count = 1;
     /** @type {number | null} */
     this.timer = null;
     elements.first.addEventListener("click", () => this.jump(0));
-    elements.last.addEventListener("click", () => this.jump(this.count - 1));
-    elements.back.addEventListener("click", () => this.move(-1));
-    elements.forward.addEventListener("click", () => this.move(1));
+    elements.last?.addEventListener("click", () => this.jump(this.count - 1));
+    elements.back.addEventListener("click", () => this.jump(this.step - 1));
+    elements.forward.addEventListener("click", () => this.jump(this.step + 1));
     elements.play.addEventListener("click", () => this.toggle());
     elements.scrubber.addEventListener("input", () => this.jump(Number(elements.scrubber.value)));
     document.addEventListener("keydown", (event) => this.onKey(event));
   }
 
   /**
-   * Show where the cursor is and how many steps there are.
+   * Show the current step and how many there are.
    * @param {number} step
    * @param {number} count
    */
@@ -43,35 +51,31 @@ export class CursorControls {
     scrubber.value = String(step);
     scrubber.setAttribute("aria-valuetext", `step ${step} of ${count - 1}`);
     first.disabled = back.disabled = step <= 0;
-    forward.disabled = last.disabled = step >= count - 1;
+    forward.disabled = step >= count - 1;
+    if (last) last.disabled = forward.disabled;
     if (this.timer !== null && step >= count - 1) this.pause();
   }
 
   /**
-   * Go to a step (manual moves stop playback).
+   * Go to a step, clamped (a manual move stops playback).
    * @param {number} step
    */
   jump(step) {
     this.pause();
-    this.onMove(Math.min(Math.max(step, 0), this.count - 1));
+    this.onStep(Math.min(Math.max(step, 0), this.count - 1));
   }
 
-  /** @param {number} delta */
-  move(delta) {
-    this.jump(this.step + delta);
-  }
-
-  /** Play from the cursor (from the start when at the end), or pause. */
+  /** Play from the current step (from the start when at the end), or pause. */
   toggle() {
     if (this.timer !== null) {
       this.pause();
       return;
     }
-    if (this.step >= this.count - 1) this.onMove(0);
+    if (this.step >= this.count - 1) this.onStep(0);
     this.timer = window.setInterval(() => {
       if (this.step >= this.count - 1) this.pause();
-      else this.onMove(this.step + 1);
-    }, EXPLORE.playInterval);
+      else this.onStep(this.step + 1);
+    }, this.interval);
     this.setPlaying(true);
   }
 
@@ -91,19 +95,13 @@ export class CursorControls {
     document.body.dataset.playing = String(playing);
   }
 
-  /**
-   * Keyboard: ← → Home End space, unless the focus is in a text field, a select or a button
-   * (space and Enter press buttons).
-   * @param {KeyboardEvent} event
-   */
+  /** @param {KeyboardEvent} event */
   onKey(event) {
-    const target = /** @type {HTMLElement} */ (event.target);
+    const target = event.target instanceof Element ? event.target : document.body;
     const typing = target.closest("input, textarea, select, [contenteditable]") && target !== this.elements.scrubber;
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === "ArrowLeft") this.move(-1);
-    else if (event.key === "ArrowRight") this.move(1);
-    else if (event.key === "Home") this.jump(0);
-    else if (event.key === "End") this.jump(this.count - 1);
+    const delta = KEYS.get(event.key);
+    if (delta !== undefined) this.jump(this.step + delta);
     else if (event.key === " " && target.tagName !== "BUTTON") this.toggle();
     else return;
     event.preventDefault();

@@ -1,0 +1,25 @@
+/**
+ * Every piece of the /explore page's state, with its type and default, mirrored in the URL:
+ * a shared link reproduces the view (model, text, layer, cursor, unit, panels, notation…).
+ */
+
+/** The panels, in page order; `panels=` in the URL lists those shown. */
+export const PANELS = [
+  "text", "connectivity", "predictions", "states", "gates", "gradients", "units", "saturation", "equations",
+];
+
+export const PROPS = /** @type {const} */ ([
+  { name: "model", type: "string", default: "" }, // "" = the first character model of the zoo
+  { name: "text", type: "string", default: "" }, // "" = the model's own sample text
+  { name: "layer", type: "int", default: 0 }, // 0 = the bottom layer
+  { name: "cursor", type: "int", default: 0 }, // the time step shown
+  { name: "unit", type: "int", default: 0 }, // the unit whose activation colours the text
+  { name: "series", type: "string", default: "h" }, // colour the text by the unit's h_t or c_t (LSTM)
+  { name: "loss", type: "string", default: "all" }, // gradients of the loss over all steps or the last
+  { name: "panels", type: "string", default: PANELS.join(",") },
+  { name: "notation", type: "string", default: "" }, // "" = the one remembered in this browser
+  { name: "prompt", type: "string", default: "" }, // generation: "" = the start of the model's sample
+  { name: "length", type: "int", default: 200 },
+  { name: "temperature", type: "float", default: 1.0 },
+  { name: "seed", type: "int", default: 0 },
+]);
