@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import orjson
 from fastapi import Request, Response
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware, GZipResponder, IdentityResponder
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 # gzip level for bodies compressed once and kept: level 9 takes ~5x longer than level 5 on a
@@ -179,7 +179,8 @@ def cached_response(request: Request, body: bytes | EncodedBody, cache_control: 
 class NegotiatedGZip(GZipMiddleware):
     """Starlette's GZipMiddleware for answers made per request, deciding by `accepts_gzip`:
     Starlette's looks for "gzip" anywhere in Accept-Encoding, so `gzip;q=0` got gzip. An answer
-    that already has a Content-Encoding (every `cached_response`) passes through unchanged."""
+    that already has a Content-Encoding (every gzipped `cached_response`) passes through
+    unchanged; one sent as it is keeps a single `Vary: Accept-Encoding` (`vary_once`)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -198,4 +199,22 @@ class NegotiatedGZip(GZipMiddleware):
             responder = IdentityResponder(
                 self.app, self.minimum_size, exclude_content_types=self.exclude_content_types
             )
+            send = vary_once(send)
         await responder(scope, receive, send)
+
+
+def vary_once(send: Send) -> Send:
+    """`send`, with each field of a response's Vary listed once: Starlette's IdentityResponder
+    appends Accept-Encoding to the Vary of an answer of 1 KB or more, and a negotiated answer
+    (`cached_response`, `GzippedJson.response`) already has it."""
+
+    async def send_vary_once(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            listed = ",".join(headers.getlist("vary"))
+            if listed:
+                fields = dict.fromkeys(field.strip() for field in listed.split(","))
+                headers["vary"] = ", ".join(fields)
+        await send(message)
+
+    return send_vary_once

@@ -216,6 +216,21 @@ def test_cached_trace_is_sent_gzipped_once_compressed(client):
     assert zipped.content == plain.content  # httpx decoded the gzip bytes
 
 
+def test_an_answer_sent_without_gzip_names_accept_encoding_once_in_vary(client):
+    """Answers of 1 KB or more without gzip: a cached trace from the route and from the fast
+    path, the model list, a trace computed per request. Starlette's identity responder used
+    to append a second Accept-Encoding to the Vary of those that had it already."""
+    identity = {"Accept-Encoding": "identity"}
+    trace_url = "/api/trace?model=zen-lstm&text=Beautiful%20is%20better%20than%20ugly."
+    answers = [client.get(url, headers=identity) for url in (trace_url, trace_url, "/api/models")]
+    inline = {"model": rnn_spec(), "text": "abba" * 8}
+    answers.append(client.post("/api/trace", json=inline, headers=identity))
+    for answer in answers:
+        assert answer.status_code == 200 and len(answer.content) >= 1024, answer.request.url
+        assert "content-encoding" not in answer.headers
+        assert answer.headers["vary"] == "Accept-Encoding", answer.request.url
+
+
 def test_model_list_answers_304(client):
     etag = client.get("/api/models").headers["etag"]
     assert client.get("/api/models", headers={"If-None-Match": etag}).status_code == 304

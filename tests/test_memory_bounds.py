@@ -4,7 +4,6 @@ computed, the caches are bounded in bytes, and so are the request bodies a worke
 from __future__ import annotations
 
 import asyncio
-import gzip
 import random
 import socket
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from models.zoo import load_zoo
 from server.deps import current_settings
 from server.encoding import gzip_etag
 from server.settings import Settings
-from server.tracing import BuiltinTraces, trace_values
+from server.tracing import trace_values
 from tests.server_process import running_server
 from tests.test_work import connection_per_worker, heavy_trace_body
 
@@ -34,21 +33,24 @@ def leaves(value: object) -> int:
 
 
 @pytest.mark.parametrize("model", ["hello-rnn", "hello-lstm", "hello-gru", "zen-lstm"])
-@pytest.mark.parametrize("projections", [False, True])
-@pytest.mark.parametrize("analysis", [False, True])
+@pytest.mark.parametrize(
+    ("projections", "analysis", "backward"),
+    [(False, False, False), (True, False, False), (False, True, False), (True, True, False)]
+    + [(False, False, True), (True, True, True)],  # backward: T x every weight, slow to gzip
+)
 def test_the_size_of_a_trace_is_known_before_it_is_computed(
-    client, model: str, projections: bool, analysis: bool
+    client, model: str, projections: bool, analysis: bool, backward: bool
 ):
     """trace_values counts every value of the response but the config's scalars, its vocab
-    and the nulls of what the cell does not have (c, projections, analysis)."""
+    and the nulls of what the cell does not have (c, projections, analysis, backward)."""
     spec = client.app.state.zoo[model].net.spec
     text = "".join(spec.vocab[(7 * t) % spec.vocab_size] for t in range(41))
-    params = {"model": model, "text": text, "projections": projections, "analysis": analysis}
-    response = client.get("/api/trace", params=params)
+    options = {"projections": projections, "analysis": analysis, "backward": backward}
+    response = client.get("/api/trace", params={"model": model, "text": text, **options})
     assert response.status_code == 200, response.text
     counted = leaves(response.json())
-    expected = trace_values(spec, len(text), projections, analysis)
-    assert 0 <= counted - expected <= spec.vocab_size + 8 + 4 * spec.num_layers
+    expected = trace_values(spec, len(text), projections, analysis, backward)
+    assert 0 <= counted - expected <= spec.vocab_size + 10 + 7 * spec.num_layers
 
 
 def inline_model(hidden_size: int, num_layers: int, vocab: list[str]) -> dict:
@@ -102,7 +104,7 @@ def test_a_trace_get_over_the_output_limit_is_refused_and_not_kept(client, small
     assert error["loc"] == ["query"]
     assert f"the limit is {small_output_limit} (max_trace_values)" in error["msg"]
     assert "text of 30 characters" in error["msg"]
-    assert client.app.state.traces.kept(query.encode()) is None
+    assert client.get(f"/api/trace?{query}").status_code == 422  # not answered from a cache
 
 
 def test_a_text_over_its_limit_is_named_before_the_output_size(client, small_output_limit):
@@ -124,31 +126,6 @@ def test_a_client_without_gzip_gets_the_same_json_from_the_kept_gzip(client):
         assert "content-encoding" not in plain.headers
         assert plain.content == zipped.content
         assert zipped.headers["etag"] == gzip_etag(plain.headers["etag"])
-    kept = client.app.state.traces.kept(zipped.request.url.query)
-    assert gzip.decompress(kept.gzipped) == zipped.content
-
-
-def test_the_trace_cache_holds_its_bytes_within_budget(client):
-    """Many distinct traces of about 1.6 MB of gzip each through a 16 MiB cache: it keeps
-    the most recent within its bytes and lets the oldest go, which are computed again."""
-    budget = 16 * MiB
-    zoo = client.app.state.zoo
-    kept = client.app.state.traces
-    client.app.state.traces = traces = BuiltinTraces(zoo, Settings(trace_cache_bytes=budget))
-    try:
-        texts = ["Beautiful is better than ugly. " * 7 + "a" * k for k in range(14)]
-        first = [client.get("/api/trace", params={"model": "zen-lstm", "text": t}) for t in texts]
-        assert all(r.status_code == 200 for r in first)
-        entries = traces.answers.cache.values
-        assert traces.answers.cache.nbytes <= budget
-        assert 4 <= len(entries) < len(texts)
-        assert sum(len(answer.gzipped) for answer, _ in entries.values()) <= budget
-        assert traces.kept(first[-1].request.url.query) is not None
-        assert traces.kept(first[0].request.url.query) is None
-        again = client.get("/api/trace", params={"model": "zen-lstm", "text": texts[0]})
-        assert again.content == first[0].content
-    finally:
-        client.app.state.traces = kept
 
 
 def rss_mib(pid: int) -> float:
