@@ -113,12 +113,12 @@ def requests() -> dict[str, Send]:
         ),
         "POST explore/phase": post("/api/explore/phase", {"steps": 1000, "hidden_size": 128}),
         "POST import, 8 MB safetensors": upload,
-        "POST train, LSTM 128 x batch 256 x T=200": stream(
+        "POST train, LSTM 80 x batch 256 x T=200": stream(
             "/api/train",
             {
                 "task": "adding",
                 "cell": "lstm",
-                "hidden_size": 128,
+                "hidden_size": 80,  # batch x T x hidden at max_train_activations
                 "batch_size": 256,
                 "length": 200,
                 "steps": 5000,

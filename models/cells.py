@@ -42,12 +42,15 @@ class LayerRecord:
 
 @dataclass
 class LayerGradients:
-    """What the backward pass of one layer found, as log10 norms and scaled input adjoints."""
+    """What the backward pass of one layer found: log10 norms, and the adjoints it carried,
+    scaled, one scale per step for all of them."""
 
     log_h: np.ndarray  # (T,) log10 ||dL/dh_t||, -inf where exactly zero
     log_c: np.ndarray | None  # (T,) log10 ||dL/dc_t|| (LSTM), -inf where exactly zero
     d_xp: np.ndarray  # (T, G*H) dL/dxp_t divided by 10**d_xp_scale[t]
     d_xp_scale: np.ndarray  # (T,) log10 scale of each row of d_xp, -inf for a zero row
+    d_h: np.ndarray  # (T, H) dL/dh_t (total) divided by 10**d_xp_scale[t]
+    d_c: np.ndarray | None  # (T, H) dL/dc_t (total, LSTM) divided by 10**d_xp_scale[t]
 
 
 class RNNLayer:
@@ -95,7 +98,11 @@ class RNNLayer:
             da = d_xp[t] = dh.vec * slope[t]
             np.dot(da, self.w_hh, out=dh.vec)  # dh_{t-1} = W_hh^T da_t
             dh.renormalize()
-        return LayerGradients(log10_norms(dh_rows, dh_scales), None, d_xp, dh_scales)
+        return LayerGradients(log10_norms(dh_rows, dh_scales), None, d_xp, dh_scales, dh_rows, None)
+
+    def hidden_proj_grad(self, rec: LayerRecord, d_xp: np.ndarray) -> np.ndarray:
+        """dL/d(W_hh h_{t-1} + b_hh) from dL/dxp_t, (T, H): both are terms of a_t, so equal."""
+        return d_xp
 
 
 class LSTMLayer:
@@ -171,7 +178,12 @@ class LSTMLayer:
             state.renormalize()
         log_h = log10_norms(rows[:, :size], row_scales)
         log_c = log10_norms(rows[:, size:], row_scales)
-        return LayerGradients(log_h, log_c, d_xp.reshape(steps, 4 * size), row_scales)
+        d_h, d_c = rows[:, :size], rows[:, size:]  # (T, H) each
+        return LayerGradients(log_h, log_c, d_xp.reshape(steps, 4 * size), row_scales, d_h, d_c)
+
+    def hidden_proj_grad(self, rec: LayerRecord, d_xp: np.ndarray) -> np.ndarray:
+        """dL/d(W_hh h_{t-1} + b_hh) from dL/dxp_t, (T, 4H): both are terms of a_t, so equal."""
+        return d_xp
 
 
 class GRULayer:
@@ -183,7 +195,8 @@ class GRULayer:
         h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 
     PyTorch applies r_t after the product with W_hn (Cho et al.'s original and d2l apply it
-    before, to h_{t-1}); we follow PyTorch. Backward, with hn_t = W_hn h_{t-1} + b_hn:
+    before, to h_{t-1}); we follow PyTorch. The candidate's pre-activation is the argument of
+    its tanh, a_n = W_in x_t + b_in + r_t * hn_t. Backward, with hn_t = W_hn h_{t-1} + b_hn:
 
         dn = dh_t * (1 - z_t);  da_n = dn * (1 - n_t^2)
         da_z = dh_t * (h_{t-1} - n_t) * z_t (1 - z_t)
@@ -243,7 +256,15 @@ class GRULayer:
             dh.vec[:] = dh.vec * z[t] + d_hp.reshape(-1) @ self.w_hh  # dh_{t-1}
             dh.renormalize()
         log_h = log10_norms(dh_rows, dh_scales)
-        return LayerGradients(log_h, None, d_xp.reshape(steps, 3 * size), dh_scales)
+        return LayerGradients(log_h, None, d_xp.reshape(steps, 3 * size), dh_scales, dh_rows, None)
+
+    def hidden_proj_grad(self, rec: LayerRecord, d_xp: np.ndarray) -> np.ndarray:
+        """dL/d(W_hh h_{t-1} + b_hh) = [da_r | da_z | da_n * r_t] from dL/dxp_t =
+        [da_r | da_z | da_n], (T, 3H): r_t multiplies W_hn h_{t-1} + b_hn, not W_in x_t."""
+        size = self.hidden_size
+        d_hp = d_xp.copy()  # (T, 3H)
+        d_hp[:, 2 * size :] *= rec.gates["r"]
+        return d_hp
 
 
 Layer = RNNLayer | LSTMLayer | GRULayer

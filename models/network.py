@@ -15,7 +15,8 @@ With xp_t^(k) = W_ih^(k) x_t^(k) + b_ih^(k) the projected input of layer k:
     dL/dx_t                                      = W_ih^(0)T dL/dxp_t^(0)
 
 Every adjoint is held scaled (`scaled.py`): the norms it reports are log10 values, exact far
-beyond float64's range, and -inf only where a gradient is exactly zero.
+beyond float64's range, and -inf only where a gradient is exactly zero. `bptt.py` reads the
+same adjoints back as plain vectors and adds each weight's gradient, step by step.
 
 A character model (`Network`) reads x_t = onehot(text[t]) and its outputs are logits over the
 vocabulary (I = O = V).

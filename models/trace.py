@@ -11,6 +11,15 @@ at every step in L (zero at the others). Gradient norms are total derivatives (t
 later step and every layer above), as a plain autograd loop that retains each h_t's gradient
 reports them, but held as log10 values that stay exact beyond float64's range (`scaled.py`);
 an exactly zero gradient is -inf.
+
+With `backward`, the trace also holds the backward pass in numbers (`bptt.py`): dL/dh_t,
+dL/dc_t and each gate's pre-activation gradient as vectors, dL/dlogits_t, and every weight's
+gradient by step, in plain float64 (these may underflow to 0 on a long text; the norms above
+do not). The by-step gradients hold T times every weight: T x (number of parameters) values.
+
+    result = trace(net, "hello", backward=True)
+    result.bptt.layers[0].dh                           # (T, H) dL/dh_t
+    result.bptt.weights["weight_hh_l0"].by_step[2]     # step 2's term of dL/dW_hh
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from typing import Literal
 
 import numpy as np
 
+from models.bptt import BPTT, bptt
 from models.network import Network
 from models.spec import Limits, SpecError
 
@@ -47,6 +57,7 @@ class Trace:
     loss: np.ndarray  # (T,) cross-entropy per step, NaN where there is no target
     grad_input: np.ndarray  # (T,) log10 ||dL/dx_t|| of the one-hot input, -inf where zero
     loss_mode: LossMode
+    bptt: BPTT | None = None  # the backward pass in numbers, when asked for
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -60,11 +71,14 @@ def trace(
     loss: LossMode = "all",
     limits: Limits | None = None,
     projections: bool = False,
+    backward: bool = False,
 ) -> Trace:
     """Run `net` over `text` and backpropagate the chosen loss; see the module docstring.
 
     With `projections`, each layer also carries W_ih x_t + b_ih and W_hh h_{t-1} + b_hh, the
     two terms every gate equation adds, so a page can print an equation with its numbers.
+    With `backward`, it also carries the backward pass's vectors and weight gradients
+    (`bptt.py`; a SpecError if they leave float64's range).
     """
     if loss not in ("all", "last"):
         raise SpecError("loss", f"loss {loss!r} is not 'all' or 'last'")
@@ -79,7 +93,7 @@ def trace(
     step_loss = np.where(has_target, -log_probs[np.arange(steps), target_idx], np.nan)
 
     in_loss = has_target if loss == "all" else np.arange(steps) == steps - 2
-    d_logits = (probs - np.eye(vocab_size)[target_idx]) * in_loss[:, None]  # (T, V)
+    d_logits = np.where(in_loss[:, None], probs - np.eye(vocab_size)[target_idx], 0.0)  # (T, V)
     grads = net.backward(records, d_logits)
 
     layers = []
@@ -102,4 +116,5 @@ def trace(
         loss=step_loss,
         grad_input=grads.grad_input,
         loss_mode=loss,
+        bptt=bptt(net, indices, records, d_logits, grads) if backward else None,
     )

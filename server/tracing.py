@@ -20,6 +20,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 
 from models.analysis import SATURATION_GATES, Analysis, analyse
+from models.bptt import BPTT
 from models.features import text_features
 from models.network import Network
 from models.spec import Limits, ModelSpec, SpecError, make_spec
@@ -32,7 +33,8 @@ from server.schemas import InlineModel
 from server.schemas.core import shown
 from server.settings import Settings
 
-TraceKey = tuple[str, str, LossMode, bool, bool]  # model id, text, loss, projections, analysis
+# model id, text, loss, projections, analysis, backward
+TraceKey = tuple[str, str, LossMode, bool, bool, bool]
 
 
 def unknown_model(model_id: str, zoo: dict[str, ZooModel]) -> HTTPException:
@@ -74,7 +76,9 @@ def resolve_model(
 FEATURES = len(text_features("."))  # text features of the analysis, each (T,)
 
 
-def trace_values(spec: ModelSpec, steps: int, projections: bool, analysis: bool) -> int:
+def trace_values(
+    spec: ModelSpec, steps: int, projections: bool, analysis: bool, backward: bool = False
+) -> int:
     """How many values (numbers and characters) a trace response holds, from the model's
     shape and the text's length alone; the config's few scalars, vocab and nulls aside."""
     hidden = spec.hidden_size
@@ -91,6 +95,12 @@ def trace_values(spec: ModelSpec, steps: int, projections: bool, analysis: bool)
         saturation = 2 * len(SATURATION_GATES[spec.cell]) * hidden  # left, right: (H,) each
         correlations = FEATURES * hidden * states  # (F, H) for h, and for c
         values += spec.num_layers * (saturation + correlations)
+    if backward:
+        # per layer: dh, dc (LSTM), dpre (one (T, H) per gate: G*H); dlogits (T, V); per
+        # weight, total and by_step: (T + 1) x its size
+        weights = sum(int(np.prod(shape)) for shape in spec.expected_shapes().values())
+        values += spec.num_layers * steps * hidden * (states + spec.gates_per_unit)
+        values += steps * spec.vocab_size + (steps + 1) * weights
     return values
 
 
@@ -99,6 +109,7 @@ def check_trace_size(
     text: str,
     projections: bool,
     analysis: bool,
+    backward: bool,
     settings: Settings,
     where: str,
 ) -> None:
@@ -115,15 +126,16 @@ def check_trace_size(
             f"text has {steps} characters; with analysis the limit is "
             f"{settings.max_analysis_chars}",
         )
-    values = trace_values(spec, steps, projections, analysis)
+    values = trace_values(spec, steps, projections, analysis, backward)
     if values > settings.max_trace_values:
         raise InputError(
             [where],
             f"text of {steps} characters through model ({spec.cell}, num_layers "
             f"{spec.num_layers}, hidden_size {spec.hidden_size}, vocab of {spec.vocab_size}) "
-            f"with projections={str(projections).lower()}, analysis={str(analysis).lower()} "
-            f"gives a response of {values} values; the limit is {settings.max_trace_values} "
-            "(max_trace_values): shorten the text, or leave out projections or analysis",
+            f"with projections={str(projections).lower()}, analysis={str(analysis).lower()}, "
+            f"backward={str(backward).lower()} gives a response of {values} values; the limit "
+            f"is {settings.max_trace_values} (max_trace_values): shorten the text, or leave out "
+            "projections, analysis or backward",
         )
 
 
@@ -134,6 +146,7 @@ def trace_payload(
     loss: LossMode,
     projections: bool,
     analysis: bool,
+    backward: bool,
     settings: Settings,
     where: str,
 ) -> dict[str, Any]:
@@ -144,7 +157,7 @@ def trace_payload(
     """
     limits = settings.limits()
     try:
-        result = trace(net, text, loss, limits, projections)
+        result = trace(net, text, loss, limits, projections, backward)
         extra = analysis_payload(analyse(net, text, limits)) if analysis else None
     except SpecError as error:
         raise spec_error_at([where], error) from error
@@ -169,10 +182,30 @@ def trace_payload(
         "probs": result.probs,
         "loss": result.loss,
         "total_loss": total_loss(result),
-        "grads": [{"h": layer.grad_h, "c": layer.grad_c} for layer in result.layers],
+        "grads": [
+            {"h": layer.grad_h, "c": layer.grad_c, **layer_bptt_payload(result.bptt, k)}
+            for k, layer in enumerate(result.layers)
+        ],
         "grads_input": result.grad_input,
         "analysis": extra,
+        **bptt_payload(result.bptt),
     }
+
+
+def bptt_payload(result: BPTT | None) -> dict[str, Any]:
+    """`dlogits` and `weight_grads` of schemas.TraceResponse; null without backward."""
+    if result is None:
+        return {"dlogits": None, "weight_grads": None}
+    weights = {name: {"total": g.total, "by_step": g.by_step} for name, g in result.weights.items()}
+    return {"dlogits": result.d_outputs, "weight_grads": weights}
+
+
+def layer_bptt_payload(result: BPTT | None, k: int) -> dict[str, Any]:
+    """Layer k's backward-pass vectors of schemas.LayerGradsOut; null without backward."""
+    if result is None:
+        return {"dh": None, "dc": None, "dpre": None}
+    layer = result.layers[k]
+    return {"dh": layer.dh, "dc": layer.dc, "dpre": layer.dpre}
 
 
 def analysis_payload(result: Analysis) -> dict[str, Any]:
@@ -254,14 +287,15 @@ class GzippedJson:
 
 
 class BuiltinTraces:
-    """Traces of built-in models, gzipped with their ETags, kept by the raw query string that
-    asked for them and computed once (`Answers`), within `trace_cache_bytes`.
+    """The server's one cache of trace answers: traces of built-in models, gzipped with their
+    ETags, kept by the raw query string that asked for them and computed once (`Answers`),
+    within `trace_cache_bytes`.
 
     Built-in models never change while the server runs, so the same GET gives the same bytes.
-    The key is the query string itself, so server/fastpath.py finds a repeated GET's answer
-    before routing; a query spelt differently (parameters in another order) is computed and
-    kept once more, which only browsers' own fixed spelling makes rare. `compute` runs the
-    model (call it in a worker thread).
+    The key is the query string itself, so server/fastpath.py answers a repeated GET before
+    routing; a query spelt differently (parameters in another order) is computed and kept
+    once more, which only browsers' own fixed spelling makes rare. `compute` runs the model
+    (call it in a worker thread).
     """
 
     def __init__(self, zoo: dict[str, ZooModel], settings: Settings) -> None:
@@ -276,9 +310,8 @@ class BuiltinTraces:
         return self.answers.cache.get(query)
 
     def compute(self, key: TraceKey) -> GzippedJson:
-        model_id, text, loss, projections, analysis = key
+        model_id, text, loss, projections, analysis, backward = key
         name, net = resolve_model(model_id, self.zoo, self.settings.limits(), "query")
-        payload = trace_payload(
-            name, net, text, loss, projections, analysis, self.settings, "query"
-        )
+        options = loss, projections, analysis, backward
+        payload = trace_payload(name, net, text, *options, self.settings, "query")
         return GzippedJson.of(json_bytes(payload))

@@ -39,11 +39,14 @@ async def get_trace(
     analysis: Annotated[
         bool, Query(description="include connectivity, saturation, features, correlations")
     ] = False,
+    backward: Annotated[
+        bool, Query(description="include dh, dc, dpre, dlogits and weight_grads: BPTT in numbers")
+    ] = False,
 ) -> Response:
     """Trace a built-in model over `text` (cached; strong ETag)."""
     spec = model_spec(model, traces.zoo, settings.limits(), "query")
-    check_trace_size(spec, text, projections, analysis, settings, "query")
-    key = (model, text, loss, projections, analysis)
+    check_trace_size(spec, text, projections, analysis, backward, settings, "query")
+    key = (model, text, loss, projections, analysis, backward)
     gate = work_gate(request, "trace")
     query = request.scope["query_string"]  # server/fastpath.py finds the answer by it
     answer = await traces.answers.get(query, lambda: gate.run(traces.compute, key))
@@ -56,12 +59,13 @@ async def post_trace(
 ) -> Response:
     """Trace a built-in or inline model over `text`."""
     spec = model_spec(request.model, zoo, settings.limits(), "body")
-    check_trace_size(spec, request.text, request.projections, request.analysis, settings, "body")
+    options = request.projections, request.analysis, request.backward
+    check_trace_size(spec, request.text, *options, settings, "body")
 
     def compute() -> bytes:
         name, net = resolve_model(request.model, zoo, settings.limits(), "body")
-        options = request.loss, request.projections, request.analysis
-        return json_bytes(trace_payload(name, net, request.text, *options, settings, "body"))
+        payload = trace_payload(name, net, request.text, request.loss, *options, settings, "body")
+        return json_bytes(payload)
 
     body = await work_gate(http, "trace").run(compute)
     return Response(body, media_type="application/json")

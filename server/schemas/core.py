@@ -37,6 +37,25 @@ TensorJSON = Annotated[
     ),
 ]
 
+StepTensorsJSON = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "description": "one tensor per step: (T, n) or (T, m, n) nested lists of numbers",
+            "oneOf": [
+                {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "items": {"type": "array", "items": {"type": "number"}},
+                    },
+                },
+            ],
+        }
+    ),
+]
+
 
 def lone_surrogate(field: str, value: str) -> str | None:
     """Why `value` cannot be `field`'s value if it holds a lone surrogate (JSON can write one,
@@ -185,6 +204,14 @@ class TraceRequest(BaseModel):
             "unit-feature correlations (the text limit is then max_analysis_chars)"
         ),
     )
+    backward: bool = Field(
+        False,
+        description=(
+            "also return backpropagation through time in numbers: `grads[l].dh`, `dc`, `dpre`, "
+            "`dlogits` and `weight_grads` (T x every weight: the larger models' long texts go over "
+            "max_trace_values)"
+        ),
+    )
 
 
 class LayerOut(BaseModel):
@@ -206,6 +233,39 @@ class LayerGradsOut(BaseModel):
     c: LogNorms | None = Field(
         None, description="(T) log10 ||dL/dc_t||, null where exactly 0; LSTM only, else null"
     )
+    dh: Matrix | None = Field(
+        None,
+        description=(
+            "(T, H) the vector dL/dh_t, total: from this step's output (or the layer above) and "
+            "from step t+1; plain float64, which may underflow to 0 on a long text where `h` "
+            "stays exact; with backward, else null"
+        ),
+    )
+    dc: Matrix | None = Field(
+        None,
+        description="(T, H) the vector dL/dc_t, total; LSTM with backward only, else null",
+    )
+    dpre: dict[str, Matrix] | None = Field(
+        None,
+        description=(
+            "gate name -> (T, H) dL/da_t, the gradient of the gate's pre-activation a_t (the "
+            "argument of its sigmoid or tanh): LSTM i f g o; GRU r z n, where the candidate's "
+            "is a_n = W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn); vanilla RNN `a` = "
+            "W_ih x_t + b_ih + W_hh h_{t-1} + b_hh. With backward, else null"
+        ),
+    )
+
+
+class WeightGradOut(BaseModel):
+    total: TensorJSON = Field(description="dL/dW, in the weight's shape")
+    by_step: StepTensorsJSON = Field(
+        description=(
+            "(T, *the weight's shape) each step's term of dL/dW (the weight is shared by every "
+            "step); summed over steps, `total`. For weight_hh it is dpre_t h_{t-1}^T, but for "
+            "the GRU's n rows (da_n * r_t) h_{t-1}^T; for weight_ih dpre_t x_t^T (x_t the one-hot "
+            "input, or h_t of the layer below); for readout.weight dlogits_t h_t^T"
+        )
+    )
 
 
 class TraceResponse(ModelConfig):
@@ -224,6 +284,21 @@ class TraceResponse(ModelConfig):
     )
     analysis: AnalysisOut | None = Field(
         None, description="connectivity, saturation, features, correlations; with analysis"
+    )
+    dlogits: Matrix | None = Field(
+        None,
+        description=(
+            "(T, V) dL/dlogits_t = probs_t - onehot(target_t) at the steps in the loss (every "
+            "step with a target, or the last one), zeros elsewhere; with backward, else null"
+        ),
+    )
+    weight_grads: dict[str, WeightGradOut] | None = Field(
+        None,
+        description=(
+            "PyTorch weight name (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..., "
+            "readout.weight, readout.bias) -> its gradient, total and by step; with backward, "
+            "else null"
+        ),
     )
 
 
