@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from models.network import Network
-from models.spec import SpecError
+from models.spec import SpecError, unknown_characters
 from models.torch_model import build_torch_model, network_state_dict
 from models.trace import log_softmax
 
@@ -68,13 +68,8 @@ def check_request(
             "prompt",
             f"prompt has {len(prompt)} characters; the limit is {limits.max_prompt_chars}",
         )
-    unknown = sorted(set(prompt) - set(net.char_index))
-    if unknown:
-        raise SpecError(
-            "prompt",
-            f"prompt has character(s) {unknown[:20]!r} that are not in the model's vocabulary "
-            f"{list(net.spec.vocab)!r}",
-        )
+    if error := unknown_characters("prompt", prompt, net.spec.vocab):
+        raise error
     if not 1 <= length <= limits.max_length:
         raise SpecError(
             "length", f"length is {length}; it must be between 1 and {limits.max_length}"

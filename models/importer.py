@@ -27,7 +27,15 @@ import numpy as np
 import torch
 
 from models.network import Network
-from models.spec import GATES_PER_CELL, Limits, ModelSpec, SpecError, make_spec, validate_weights
+from models.spec import (
+    GATES_PER_CELL,
+    Limits,
+    ModelSpec,
+    SpecError,
+    check_no_extra_tensors,
+    make_spec,
+    validate_weights,
+)
 from models.tensor_files import FLOAT_DTYPES, StoredTensor, Unsupported, read_tensors
 
 RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<name>(weight|bias)_(ih|hh|hr)_l\d+(_reverse)?)$")
@@ -206,14 +214,8 @@ def checked(name: str, tensor: Declared | Unsupported, limits: Limits) -> Declar
 def check_names_and_shapes(spec: ModelSpec, weights: Mapping[str, Declared]) -> None:
     """Every tensor is one the model has, in its shape (a missing one validate_weights names)."""
     expected = spec.expected_shapes()
-    extra = sorted(set(weights) - set(expected))
-    if extra:
-        raise SpecError(
-            "file",
-            f"state_dict has unexpected tensor {extra[0]!r} "
-            f"(shape {list(weights[extra[0]].shape)}); "
-            f"a {spec.cell} with {spec.num_layers} layer(s) has {sorted(expected)}",
-        )
+    shapes = {name: str(list(tensor.shape)) for name, tensor in weights.items()}
+    check_no_extra_tensors(spec, shapes, "file")
     for name, tensor in weights.items():
         if tensor.shape != expected[name]:
             raise SpecError(

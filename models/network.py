@@ -31,7 +31,7 @@ import numpy as np
 
 from models.cells import GRULayer, Layer, LayerGradients, LayerRecord, LSTMLayer, RNNLayer
 from models.scaled import log10_norms, scaled_rows
-from models.spec import Limits, ModelSpec, SpecError, validate_weights
+from models.spec import Limits, ModelSpec, SpecError, unknown_characters, validate_weights
 
 
 @dataclass(frozen=True)
@@ -127,11 +127,6 @@ class Network(RecurrentStack):
             raise SpecError(
                 "text", f"text has {len(text)} characters; the limit is {limits.max_text_chars}"
             )
-        unknown = sorted(set(text) - set(self.char_index))
-        if unknown:
-            raise SpecError(
-                "text",
-                f"text has character(s) {unknown[:20]!r} that are not in the model's vocabulary "
-                f"{list(self.spec.vocab)!r}",
-            )
+        if error := unknown_characters("text", text, self.spec.vocab):
+            raise error
         return np.array([self.char_index[ch] for ch in text], dtype=np.int64)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -142,17 +142,54 @@ def make_spec(
     return ModelSpec(cell, vocab, hidden_size, num_layers, nonlinearity)  # type: ignore[arg-type]
 
 
+SHOWN_VOCAB = 16  # a vocabulary this small is listed in full in an error; a larger one counted
+
+
+def unknown_characters(field: str, text: str, vocab: Sequence[str]) -> SpecError | None:
+    """The error for characters of `text` outside `vocab`, naming them (None if there are none).
+
+    A zoo model's vocabulary has ~100 characters: the message names the strangers and counts the
+    vocabulary, listing it only when it is small enough to read (the hello models' h e l o).
+    """
+    unknown = sorted(set(text) - set(vocab))
+    if not unknown:
+        return None
+    known = f" {list(vocab)!r}" if len(vocab) <= SHOWN_VOCAB else ""
+    return SpecError(
+        field,
+        f"{field} has character(s) {unknown[:20]!r} that are not in the model's vocabulary of "
+        f"{len(vocab)} characters{known}",
+    )
+
+
+def shape_of(value: Any) -> str:
+    """A tensor's shape for a message: nested lists may not be rectangular."""
+    try:
+        return str(list(np.shape(value)))
+    except ValueError:
+        return "not rectangular"
+
+
+def check_no_extra_tensors(
+    spec: ModelSpec, shapes: Mapping[str, str], field: str = "state_dict"
+) -> None:
+    """Every tensor named is one the model has (a missing one `validate_weights` names).
+    `shapes` holds each name's shape as a message shows it (`shape_of`)."""
+    expected = spec.expected_shapes()
+    extra = sorted(set(shapes) - set(expected))
+    if extra:
+        raise SpecError(
+            field,
+            f"state_dict has unexpected tensor {extra[0]!r} (shape {shapes[extra[0]]}); "
+            f"a {spec.cell} with {spec.num_layers} layer(s) has {sorted(expected)}",
+        )
+
+
 def validate_weights(spec: ModelSpec, tensors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Check names, shapes and finiteness; return float64 copies with missing biases as zeros."""
     expected = spec.expected_shapes()
-    extra = sorted(set(tensors) - set(expected))
-    if extra:
-        raise SpecError(
-            "state_dict",
-            f"state_dict has unexpected tensor {extra[0]!r} "
-            f"(shape {list(np.shape(tensors[extra[0]]))}); "
-            f"a {spec.cell} with {spec.num_layers} layer(s) has {sorted(expected)}",
-        )
+    extra = {name: value for name, value in tensors.items() if name not in expected}
+    check_no_extra_tensors(spec, {name: shape_of(value) for name, value in extra.items()})
     weights: dict[str, np.ndarray] = {}
     for name, shape in expected.items():
         if name not in tensors:

@@ -371,6 +371,22 @@ def test_json_nested_a_hundred_thousand_deep(http):
     assert_refused(response, 422)
 
 
+def test_an_extra_tensor_that_is_not_rectangular(http):
+    model = {
+        "cell": "rnn",
+        "vocab": ["a", "b"],
+        "hidden_size": 1,
+        "state_dict": {"x": [[1], [1, 2]]},
+    }
+    assert_refused(http.post("/api/trace", json={"model": model, "text": "ab"}), 422, "'x'")
+
+
+def test_a_large_vocabulary_is_counted_not_dumped(http):
+    response = http.get("/api/trace", params={"model": "code-lstm", "text": "caf\u00e9"})
+    assert_refused(response, 422, "'\u00e9'", "vocabulary of")
+    assert "'a', 'b'" not in message(response)
+
+
 def test_an_unknown_model_id_is_not_echoed_in_full(http):
     response = http.get("/api/models/" + "x" * 30_000)
     assert response.status_code == 404
