@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 import uvicorn
+
+from server.addresses import serving_banner
 
 # Every request computes in its own thread on small matrices (H <= 256). Thread pools inside
 # BLAS and OpenMP would split each tiny product across cores that other requests already use,
@@ -23,6 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for variable in THREAD_POOL_VARIABLES:  # before the app imports NumPy or torch
         os.environ.setdefault(variable, "1")
+    sys.stdout.write(serving_banner(args.host, args.port))
+    sys.stdout.flush()
     uvicorn.run(
         "server.main:app",
         host=args.host,

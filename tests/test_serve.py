@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from server.addresses import room_address, serving_banner
 from tests.server_process import running_server
 
 
@@ -33,3 +35,33 @@ def test_serve_pages_render(served):
     for page in ("/", "/hello"):
         response = httpx.get(f"{served}{page}")
         assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+
+
+def test_serving_a_room_gives_the_students_an_address_they_can_reach():
+    """Bound to every interface, the first line names this machine's address on the network
+    (or says it has none): never localhost, which would open each student's own machine."""
+    with running_server("--host", "0.0.0.0") as server:
+        first = server.log_text().splitlines()[0]
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+    address = room_address()
+    if address is None:
+        assert "no network address" in first
+    else:
+        assert first.startswith(f"Students open http://{address}:")
+        assert not ipaddress.ip_address(address).is_loopback
+
+
+@pytest.mark.parametrize(
+    ("host", "first_line"),
+    [
+        ("127.0.0.1", "Unrolled serves this machine only: http://127.0.0.1:8000/"),
+        ("localhost", "Unrolled serves this machine only: http://localhost:8000/"),
+        ("::1", "Unrolled serves this machine only: http://[::1]:8000/"),
+        ("10.0.0.3", "Students open http://10.0.0.3:8000/"),
+    ],
+)
+def test_the_banner_says_whether_a_room_can_reach_the_server(host, first_line):
+    banner = serving_banner(host, 8000).splitlines()
+    assert banner[0] == first_line
+    if "only" in first_line:
+        assert banner[1].startswith("To serve a room: unrolled serve --host 0.0.0.0")
