@@ -4,8 +4,13 @@
  * sides joined by "=": the symbols, then (with numbers) the vectors they stand for, then the
  * result. Every number comes from the trace (input_proj, hidden_proj, gates, c, h): nothing is
  * recomputed, apart from adding the two projections shown side by side.
+ *
+ * Below the forward lines, their backward (backpropagation through time at one step, /hello):
+ * the numbers come shaped by hello/bptt.js from the API's backward trace.
  */
 import { CELL_GATES, splitGates } from "./cells.js";
+import { DECIMALS } from "./config.js";
+import { formatNumber, showChar } from "./dom.js";
 import { apply, math, node, op, row, sub, token, vector } from "./mathml.js";
 import { hiddenTerm, inOrder, inputTerm, NOTATIONS, symbolMath } from "./notation.js";
 
@@ -177,4 +182,339 @@ export function stepEquations(trace, t, notation) {
     op(",\u2003"), hPrev(), op("="), vector(s.hPrev, "h_prev")];
   if (s.cPrev) inputs.push(op(",\u2003"), sub("c", "t−1"), op("="), vector(s.cPrev, "c_prev"));
   return [math("inputs at this step", ...inputs), ...LINES[trace.cell](NOTATIONS[notation], sub("x", "t"), trace.nonlinearity, s)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward: backpropagation through time at one step (/hello), beside the forward lines above.
+
+const PARTIAL = "∂";
+const TRANSPOSE = "⊤";
+
+/**
+ * @typedef {import("./trace.js").Tensor} Tensor
+ * @typedef {{name: string, previous: Tensor, step: Tensor, sum: Tensor}} GradientSum one weight's
+ *   gradient summed over the steps after t (`previous`), step t's term, and their sum
+ * @typedef {{t: number, count: number, nonlinearity: string, target: string | null, p: number[],
+ *   onehot: number[] | null, dy: number[], out: number[], future: number[], dh: number[], dc: number[] | null,
+ *   dpre: Record<string, number[]>, factors: Record<string, number[]>, whhLeft: number[],
+ *   hPrev: number[], whhStep: number[][], sums: GradientSum[]}} BackwardNumbers
+ *   one backward step of layer 0 (hello/bptt.js): ∂L_t/∂y_t = p_t − onehot (`dy`); ∂L/∂h_t
+ *   (`dh`) = `out` (from this step's output) + `future` (from step t+1); the gates' local
+ *   derivatives (`factors`); step t's term of ∂L/∂W_hh = `whhLeft` h_{t−1}ᵀ = `whhStep`
+ */
+
+/**
+ * The power of ten a tensor's numbers are written with: none (0) when the largest is in
+ * [0.1, 1000), else the largest's (a trained model's gradients are 10⁻³ and smaller, and
+ * 0.000 says nothing).
+ * @param {number[]} values
+ * @returns {number}
+ */
+function exponentOf(values) {
+  const top = Math.max(0, ...values.map(Math.abs));
+  if (top === 0 || (top >= 0.1 && top < 1000)) return 0;
+  return Math.max(Math.floor(Math.log10(top)), -307); // 10 ** -308 and below: 0 or subnormal
+}
+
+/**
+ * The power of ten for tensors written side by side (added, subtracted), so they read alike.
+ * @param {...Tensor} tensors
+ * @returns {number}
+ */
+export function sharedExponent(...tensors) {
+  return exponentOf(tensors.flatMap((values) => values.flat()));
+}
+
+/**
+ * A column vector, row vector or matrix in brackets (drawn by CSS, `mtable.vector`), after a
+ * power of ten when its numbers are small. `data-values` keeps full precision.
+ * @param {Tensor} values
+ * @param {{name?: string, exponent?: number, horizontal?: boolean, decimals?: number}} [options]
+ *   `horizontal`: a vector as a row; `name` is stored as data-name, to find it again
+ * @returns {Element}
+ */
+export function tensor(values, { name, exponent, horizontal = false, decimals = DECIMALS } = {}) {
+  const rows = values.map((v) => (Array.isArray(v) ? v : [v]));
+  const grid = Array.isArray(values[0]) || !horizontal ? rows : [rows.flat()];
+  const k = exponent ?? sharedExponent(values);
+  const cell = (/** @type {number} */ v) => node("mtd", [token("mn", formatNumber(v / 10 ** k, decimals))]);
+  const table = node("mtable", grid.map((r) => node("mtr", r.map(cell))), { class: "vector" });
+  if (name) table.setAttribute("data-name", name);
+  table.setAttribute("data-values", JSON.stringify(values));
+  if (k === 0) return table;
+  return row(node("msup", [token("mn", "10"), token("mn", formatNumber(k, 0))]), op("\u22c5"), table);
+}
+
+/**
+ * ∂L/∂x, or ∂num/∂x.
+ * @param {Element} x
+ * @param {Element} [num]
+ * @returns {Element}
+ */
+function dL(x, num = token("mi", "L")) {
+  return node("mfrac", [row(token("mi", PARTIAL), num), row(token("mi", PARTIAL), x)]);
+}
+
+/**
+ * A symbol with a subscript and a superscript: W_hh^⊤, h_{t−1}^⊤, W_hh^(t). A superscript
+ * after a subscripted symbol (msup of an msub) sits too far right.
+ * @param {string} base
+ * @param {string} subscript "" for none
+ * @param {Element} sup
+ * @returns {Element}
+ */
+function subsup(base, subscript, sup) {
+  if (!subscript) return node("msup", [token("mi", base), sup]);
+  const [baseElement, subElement] = [...sub(base, subscript).children];
+  return node("msubsup", [baseElement, subElement, sup]);
+}
+
+/** @param {import("./notation.js").Symbol} symbol @returns {Element} the symbol transposed */
+const transposed = ([base, subscript]) => subsup(base, subscript, token("mi", TRANSPOSE));
+
+/**
+ * A weight's copy at one step, W^(t): the unrolled network uses the same W at every step,
+ * and ∂L/∂W^(t) is step t's term of ∂L/∂W.
+ * @param {import("./notation.js").Symbol} symbol
+ * @param {string} when
+ */
+const atStep = ([base, subscript], when) => subsup(base, subscript, row(op("("), token("mi", when), op(")")));
+
+/**
+ * A pre-activation: a_t for the RNN, a_{i,t} for a gate.
+ * @param {string} gate "" for the RNN
+ * @param {string} when "t", "t+1"
+ */
+const pre = (gate, when) => sub("a", gate ? `${gate},${when}` : when);
+
+/**
+ * A column of symbols in brackets: [∂L/∂a_{i,t}; ∂L/∂a_{f,t}; …], its fractions full size
+ * (a table's cells are drawn in script size by default).
+ * @param {Element[]} items
+ */
+const stack = (items) => node("mtable", items.map((item) => node("mtr", [node("mtd", [item])])),
+  { class: "vector", displaystyle: "true" });
+
+/**
+ * An equation too long for one line, on two, aligned at "=": the symbols on the first, the
+ * numbers (each side given, joined by "=") on the second.
+ * @param {string} label the accessible name of the line
+ * @param {Element[]} left
+ * @param {Element[]} symbols
+ * @param {...Element[]} sides
+ * @returns {Element}
+ */
+function twoLines(label, left, symbols, ...sides) {
+  const line = (/** @type {Element[]} */ lhs, /** @type {Element[]} */ rhs) =>
+    node("mtr", [node("mtd", lhs, { class: "lhs" }), node("mtd", [op("="), ...rhs])]);
+  const numbers = sides.flatMap((side, k) => (k === 0 ? side : [op("="), ...side]));
+  return math(label, node("mtable", [line(left, symbols), line([], numbers)], { class: "aligned", displaystyle: "true" }));
+}
+
+/**
+ * s(1 − s): a sigmoid's derivative in its own value.
+ * @param {string} gate
+ */
+const sigmoidSlopeMath = (gate) => row(sub(gate, "t"), op("("), token("mn", "1"), op("−"), sub(gate, "t"), op(")"));
+
+/**
+ * (1 − v²): a tanh's derivative in its own value v, given v² (h_t², tanh²(c_t)).
+ * @param {Element} squaredValue
+ */
+const tanhSlopeMath = (squaredValue) => row(op("("), token("mn", "1"), op("−"), squaredValue, op(")"));
+
+/**
+ * v² of a subscripted symbol: h_t², g_t².
+ * @param {string} base
+ */
+const squared = (base) => subsup(base, "t", token("mn", "2"));
+
+/**
+ * Factors joined by ⊙ (multiplied element by element).
+ * @param {...Element} factors
+ * @returns {Element[]}
+ */
+const hadamard = (...factors) => factors.flatMap((f, k) => (k === 0 ? [f] : [op(TIMES), f]));
+
+/**
+ * A term with a small label under it ("from y_t").
+ * @param {Element} term
+ * @param {string} label
+ */
+const labelled = (term, label) => node("munder", [term, token("mtext", label)], { class: "labelled" });
+
+/**
+ * @typedef {(n: Notation, b: BackwardNumbers) => Element[]} BackwardLines the local derivatives
+ * @typedef {(n: Notation) => Element[]} FutureTerm what comes back into h_t from step t+1
+ */
+
+/** An LSTM's a_t: its four gates' pre-activations, stacked as PyTorch stacks their weights. */
+const LSTM_STACK = "a = (a_i, a_f, a_g, a_o) stacked";
+
+/** @type {Record<import("./cells.js").Cell, FutureTerm>} */
+const FUTURE = {
+  // h_t enters step t+1 only through W_hh h_t: its gradient is W_hhᵀ ∂L/∂a_{t+1}.
+  rnn: (n) => [transposed(n.hiddenWeight("")), dL(pre("", "t+1"))],
+  lstm: (n) => [transposed(n.hiddenWeight("")), labelled(dL(pre("", "t+1")), LSTM_STACK)],
+  // ... and, in a GRU, also directly: h_{t+1} = … + z_{t+1} ⊙ h_t.
+  gru: (n) => [sub("z", "t+1"), op(TIMES), dL(sub("h", "t+1")), op("+"), transposed(n.hiddenWeight("")),
+    stack([dL(pre("r", "t+1")), dL(pre("z", "t+1")), row(sub("r", "t+1"), op(TIMES), dL(pre("n", "t+1")))])],
+};
+
+/** The left factor of step t's term of ∂L/∂W_hh, an outer product with h_{t−1}. */
+/** @type {Record<import("./cells.js").Cell, () => Element[]>} */
+const WHH_LEFT = {
+  rnn: () => [dL(pre("", "t"))],
+  lstm: () => [labelled(dL(pre("", "t")), LSTM_STACK)],
+  gru: () => [stack([dL(pre("r", "t")), dL(pre("z", "t")), row(sub("r", "t"), op(TIMES), dL(pre("n", "t")))])],
+};
+
+/**
+ * One gate's line: ∂L/∂a_{g,t} = (symbols) = (numbers) = the API's value.
+ * @param {string} gate
+ * @param {Element[]} symbols
+ * @param {Element[]} numbers
+ * @param {number[]} value
+ */
+function gateGradientLine(gate, symbols, numbers, value) {
+  return twoLines(`gradient of gate ${gate}`, [dL(pre(gate, "t"))], symbols, numbers,
+    [tensor(value, { name: `dpre_${gate}` })]);
+}
+
+/** @type {Record<import("./cells.js").Cell, BackwardLines>} */
+const BACKWARD = {
+  // a_t = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh,  h_t = tanh(a_t):  ∂L/∂a_t = ∂L/∂h_t ⊙ (1 − h_t²)
+  // (ReLU: ∂L/∂h_t ⊙ 1[h_t > 0])
+  rnn: (_n, b) => {
+    const slope = b.nonlinearity === "relu"
+      ? node("msub", [token("mn", "1"), row(op("["), sub("h", "t"), op(">"), token("mn", "0"), op("]"))])
+      : tanhSlopeMath(squared("h"));
+    return [equation("local derivative", [dL(pre("", "t"))], hadamard(dL(ht()), slope),
+      hadamard(tensor(b.dh), tensor(b.factors.slope, { name: "slope" })),
+      [tensor(b.dpre.a, { name: "dpre_a" })])];
+  },
+  // c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,  h_t = o_t ⊙ tanh(c_t)
+  lstm: (_n, b) => {
+    const f = b.factors;
+    const dc = b.dc ?? [];
+    const tanhC = apply("tanh", sub("c", "t"));
+    const tanhSquared = row(node("msup", [token("mi", "tanh"), token("mn", "2")]), op("\u2061"), sub("c", "t"));
+    const dcSymbols = [...hadamard(dL(ht()), sub("o", "t"), tanhSlopeMath(tanhSquared)), op("+"),
+      ...hadamard(dL(sub("c", "t+1")), sub("f", "t+1"))];
+    const dcNumbers = [...hadamard(tensor(b.dh), tensor(f.o), tensor(f.cSlope)), op("+"),
+      ...hadamard(tensor(f.dcNext), tensor(f.fNext))];
+    return [
+      gateGradientLine("o", hadamard(dL(ht()), tanhC, sigmoidSlopeMath("o")),
+        hadamard(tensor(b.dh), tensor(f.tanhC), tensor(f.oSlope)), b.dpre.o),
+      twoLines("cell state gradient", [dL(sub("c", "t"))], dcSymbols, dcNumbers, [tensor(dc, { name: "dc" })]),
+      gateGradientLine("i", hadamard(dL(sub("c", "t")), sub("g", "t"), sigmoidSlopeMath("i")),
+        hadamard(tensor(dc), tensor(f.g), tensor(f.iSlope)), b.dpre.i),
+      gateGradientLine("f", hadamard(dL(sub("c", "t")), sub("c", "t−1"), sigmoidSlopeMath("f")),
+        hadamard(tensor(dc), tensor(f.cPrev), tensor(f.fSlope)), b.dpre.f),
+      gateGradientLine("g", hadamard(dL(sub("c", "t")), sub("i", "t"), tanhSlopeMath(squared("g"))),
+        hadamard(tensor(dc), tensor(f.i), tensor(f.gSlope)), b.dpre.g),
+    ];
+  },
+  // h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1},  n_t = tanh(a_n),  a_n = W_in x_t + b_in + r_t ⊙ (W_hn h_{t−1} + b_hn)
+  gru: (n, b) => {
+    const f = b.factors;
+    const oneMinusZ = row(op("("), token("mn", "1"), op("−"), sub("z", "t"), op(")"));
+    const hn = row(op("("), ...hiddenTerm(n, "n", hPrev()), op(")"));
+    return [
+      gateGradientLine("n", hadamard(dL(ht()), oneMinusZ, tanhSlopeMath(squared("n"))),
+        hadamard(tensor(b.dh), tensor(f.oneMinusZ), tensor(f.nSlope)), b.dpre.n),
+      gateGradientLine("z", hadamard(dL(ht()), row(op("("), hPrev(), op("−"), sub("n", "t"), op(")")),
+        sigmoidSlopeMath("z")), hadamard(tensor(b.dh), tensor(f.hPrevMinusN), tensor(f.zSlope)), b.dpre.z),
+      gateGradientLine("r", hadamard(dL(pre("n", "t")), hn, sigmoidSlopeMath("r")),
+        hadamard(tensor(b.dpre.n), tensor(f.hn), tensor(f.rSlope)), b.dpre.r),
+    ];
+  },
+};
+
+/**
+ * A weight's symbol in a notation, by its PyTorch name (another layer's keeps that name).
+ * @param {Notation} n
+ * @param {string} name
+ * @returns {import("./notation.js").Symbol}
+ */
+export function weightSymbol(n, name) {
+  /** @type {Record<string, import("./notation.js").Symbol>} */
+  const symbols = {
+    weight_ih_l0: n.inputWeight(""), weight_hh_l0: n.hiddenWeight(""), bias_ih_l0: n.inputBias(""),
+    bias_hh_l0: n.hiddenBias(""), "readout.weight": n.outputWeight, "readout.bias": n.outputBias,
+  };
+  return symbols[name] ?? [name, ""];
+}
+
+/**
+ * One backward step of layer 0 (/hello): ∂L_t/∂y_t; ∂L/∂h_t as its two terms and their sum;
+ * the local derivatives down to each pre-activation; step t's term of ∂L/∂W_hh.
+ * @param {import("./cells.js").Cell} cell
+ * @param {BackwardNumbers} b
+ * @param {string} notation a key of NOTATIONS
+ * @returns {Element[]}
+ */
+export function backwardEquations(cell, b, notation) {
+  const n = NOTATIONS[notation];
+  const output = b.onehot === null
+    ? equation("output gradient", [dL(sub("y", "t"), sub("L", "t"))],
+      [tensor(b.dy, { name: "dlogits" }), token("mtext", "\u2003(no target at the last step: no loss L\u209c)")])
+    : equation("output gradient", [dL(sub("y", "t"), sub("L", "t"))],
+      [sub("p", "t"), op("−"), apply("onehot", token("mtext", `“${showChar(b.target ?? "")}”`))],
+      [tensor(b.p), op("−"), tensor(b.onehot, { decimals: 0 })], [tensor(b.dy, { name: "dlogits" })]);
+  const k = sharedExponent(b.out, b.future, b.dh);
+  const wOut = transposed(n.outputWeight);
+  const last = b.t === b.count - 1;
+  const gated = cell !== "rnn"; // longer lines: on two
+  const hidden = (gated ? twoLines : equation)("hidden state gradient", [dL(ht())],
+    [labelled(row(wOut, dL(sub("y", "t"), sub("L", "t"))), "from this step’s output"), op("+"),
+      labelled(last ? token("mn", "0") : row(...FUTURE[cell](n)), last ? "no step t+1" : "from step t+1")],
+    [tensor(b.out, { name: "dh_out", exponent: k }), op("+"), tensor(b.future, { name: "dh_future", exponent: k })],
+    [tensor(b.dh, { name: "dh", exponent: k })]);
+  const recurrent = (gated ? twoLines : equation)("step t's term of the recurrent weights' gradient",
+    [dL(atStep(n.hiddenWeight(""), "t"))],
+    [...WHH_LEFT[cell](), subsup("h", "t−1", token("mi", TRANSPOSE))],
+    [tensor(b.whhLeft), tensor(b.hPrev, { horizontal: true, name: "h_prev_row" })],
+    [tensor(b.whhStep, { name: "dW_hh_step" })]);
+  return [output, hidden, ...BACKWARD[cell](n, b), recurrent];
+}
+
+/**
+ * Each shared weight's gradient summed over the steps visited so far, t to T−1: the sum up to
+ * step t+1, plus step t's term; at t = 0 it is the whole gradient ∂L/∂W.
+ * @param {BackwardNumbers} b
+ * @param {string} notation a key of NOTATIONS
+ * @returns {Element[]}
+ */
+export function gradientSumEquations(b, notation) {
+  const n = NOTATIONS[notation];
+  const last = b.count - 1;
+  const sigma = () => node("munderover",
+    [op("∑"), row(token("mi", "s"), op("="), token("mn", String(b.t))), token("mn", String(last))]);
+  return b.sums.map(({ name, previous, step, sum }) => {
+    const w = weightSymbol(n, name);
+    const k = sharedExponent(previous, step, sum);
+    const left = [sigma(), dL(atStep(w, "s"))];
+    if (b.t === 0) left.push(op("="), dL(symbolMath(w)));
+    const before = b.t === last ? [token("mn", "0")] : [tensor(previous, { name: `sum_prev:${name}`, exponent: k })];
+    return equation(`gradient of ${name}, summed over steps ${b.t} to ${last}`, left,
+      [...before, op("+"), tensor(step, { name: `step:${name}`, exponent: k })],
+      [tensor(sum, { name: `sum:${name}`, exponent: k })]);
+  });
+}
+
+/**
+ * One SGD update of a weight: W − η ∂L/∂W = before − lr · gradient = after.
+ * @param {string} name PyTorch name
+ * @param {{before: Tensor, change: Tensor, after: Tensor}} numbers `change` = lr · gradient
+ * @param {string} notation a key of NOTATIONS
+ * @returns {Element}
+ */
+export function updateEquation(name, { before, change, after }, notation) {
+  const w = weightSymbol(NOTATIONS[notation], name);
+  const updated = subsup(w[0], w[1], token("mo", "′"));
+  return twoLines(`SGD update of ${name}`, [updated],
+    [symbolMath(w), op("−"), token("mi", "η"), dL(symbolMath(w))],
+    [tensor(before, { name: `before:${name}`, decimals: 4 }), op("−"), tensor(change, { name: `change:${name}` })],
+    [tensor(after, { name: `after:${name}`, decimals: 4 })]);
 }

@@ -15,8 +15,14 @@ import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
  *   targets: (string | null)[], layers: TraceLayer[], logits: number[][], probs: number[][],
  *   loss: (number | null)[], total_loss: number}} Trace
  * @typedef {{model: string, text: string, loss?: string, projections?: boolean,
- *   analysis?: boolean}} TraceRequest `model`: a built-in id or `local:<name>`
+ *   analysis?: boolean, backward?: boolean}} TraceRequest `model`: a built-in id or `local:<name>`
  * @typedef {import("./handoff.js").ModelSpec & {id: string, description: string}} ModelDetail
+ * @typedef {number[] | number[][]} Tensor a weight or bias, or one step's term of its gradient
+ * @typedef {{dh: number[][], dc: number[][] | null, dpre: Record<string, number[][]>}} LayerBackward
+ *   (T, H) each: dL/dh_t, dL/dc_t (LSTM), dL/d(pre-activation) per gate (`a` for the RNN)
+ * @typedef {Trace & {grads: LayerBackward[], dlogits: number[][],
+ *   weight_grads: Record<string, {total: Tensor, by_step: Tensor[]}>}} BackwardTrace a trace
+ *   requested with `backward: true`; `weight_grads` by PyTorch name, by_step summing to total
  */
 
 /**
@@ -24,10 +30,11 @@ import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
  * @param {TraceRequest} request
  * @returns {string}
  */
-function traceUrl({ model, text, loss = "all", projections = false, analysis = false }) {
+function traceUrl({ model, text, loss = "all", projections = false, analysis = false, backward = false }) {
   const params = new URLSearchParams({ model, text, loss });
   if (projections) params.set("projections", "true");
   if (analysis) params.set("analysis", "true");
+  if (backward) params.set("backward", "true");
   return `/api/trace?${params}`;
 }
 

@@ -93,7 +93,15 @@ def assert_view(
     hidden = trace["hidden_size"]
 
     assert page.evaluate("document.body.dataset.step") == str(step)
-    expected_state = {"model": model, "text": text, "step": str(step), "notation": notation}
+    assert page.evaluate("document.body.dataset.phase") == "forward"
+    expected_state = {
+        "model": model,
+        "text": text,
+        "phase": "forward",
+        "step": str(step),
+        "notation": notation,
+        "lr": "1",
+    }
     assert url_state(page) == expected_state
     expect(page.locator("#step-label")).to_contain_text(f"t = {step} of {len(text) - 1}")
     assert page.locator(".diagram-step").count() == len(text)
@@ -199,7 +207,7 @@ def test_steps_with_buttons_keys_and_scrubber(page: Page, api: httpx.Client) -> 
 
     step_with(page, lambda: page.locator("#scrubber").fill("4"))
     assert_view(page, api, "hello-rnn", "hello", 4)
-    expect(page.locator("#forward")).to_be_disabled()
+    expect(page.locator("#forward")).to_be_enabled()  # on into the backward pass
     step_with(page, lambda: page.click("#reset"))
     assert_view(page, api, "hello-rnn", "hello", 0)
     page.evaluate("window.scrollTo(0, 0)")
@@ -209,11 +217,19 @@ def test_steps_with_buttons_keys_and_scrubber(page: Page, api: httpx.Client) -> 
 
 
 def test_a_clickers_keys_and_home_end_step(page: Page, api: httpx.Client) -> None:
-    """A presenter's clicker sends PageDown and PageUp; Home and End go to the ends."""
+    """A presenter's clicker sends PageDown and PageUp; Home and End go to the ends of the
+    forward pass then the backward one."""
     open_hello(page)
     step_with(page, lambda: page.keyboard.press("PageDown"))
     assert_view(page, api, "hello-rnn", "hello", 1)
-    step_with(page, lambda: page.keyboard.press("End"))
+    step_with(page, lambda: page.keyboard.press("End"))  # the end: the backward pass at t = 0
+    assert url_state(page)["phase"] == "backward"
+    assert url_state(page)["step"] == "0"
+    expect(page.locator("#forward")).to_be_disabled()
+    for _ in range(4):  # back through the backward pass, to its first step (t = 4)
+        step_with(page, lambda: page.keyboard.press("PageUp"))
+    assert (url_state(page)["phase"], url_state(page)["step"]) == ("backward", "4")
+    step_with(page, lambda: page.keyboard.press("PageUp"))
     assert_view(page, api, "hello-rnn", "hello", 4)
     step_with(page, lambda: page.keyboard.press("PageUp"))
     assert_view(page, api, "hello-rnn", "hello", 3)
@@ -242,12 +258,15 @@ def test_play_pause_and_play_to_the_end(page: Page, api: httpx.Client) -> None:
     paused_at = int(page.evaluate("document.body.dataset.step"))
     assert_view(page, api, "hello-rnn", "hello", paused_at)
 
-    page.keyboard.press(" ")  # space plays again, to the last step, then stops by itself
+    page.keyboard.press(" ")  # space plays again, forward then backward, and stops at the end
     page.wait_for_function(
-        "() => document.body.dataset.step === '4' && document.body.dataset.playing === 'false'"
+        "() => document.body.dataset.phase === 'backward' && document.body.dataset.step === '0'"
+        " && document.body.dataset.playing === 'false'",
+        timeout=30_000,
     )
     wait_ready(page)
-    assert_view(page, api, "hello-rnn", "hello", 4)
+    step_with(page, lambda: page.click("#phase-forward"))
+    assert_view(page, api, "hello-rnn", "hello", 0)
     assert_charts_created_once(page)
 
 

@@ -1,12 +1,17 @@
 /**
  * The unrolled-over-time diagram, as lecture slides draw it: the same cell box once per
- * character, x_t below, y_t above, h_t arrows between the boxes, one set of shared weights.
+ * character, x_t below, y_t and its loss L_t above, h_t arrows between the boxes, one set of
+ * shared weights. In the backward phase the steps visited so far light up from right to left,
+ * and arrows of another colour carry the gradient back: from L_t down into h_t, and from
+ * h_{t+1} back into h_t.
  */
 import { showChar, svg } from "../dom.js";
 
 /** Geometry of one time step in SVG units. */
 const STEP = { width: 150, boxWidth: 96, boxHeight: 72, left: 110 };
-const ROWS = { y: 52, box: 130, x: 280, height: 390 };
+const ROWS = { loss: 34, y: 112, box: 210, x: 350, height: 450 };
+/** Forward and backward arrows side by side: each this far from the step's centre line. */
+const LANE = 11;
 /** A symbol beside y_t, so right and wrong do not rest on colour alone. */
 const MARKS = { correct: "✓", wrong: "✗", none: "" };
 
@@ -36,8 +41,53 @@ function arrow(x1, y1, x2, y2) {
 }
 
 /**
- * @typedef {{tokens: string[], predictions: string[], targets: (string | null)[], cellName: string}}
- *   DiagramData
+ * An arrow of the backward pass (hidden until its step is visited), with what it carries as
+ * its tooltip.
+ * @param {number} x1
+ * @param {number} y1
+ * @param {number} x2
+ * @param {number} y2
+ * @param {string} carries
+ */
+function gradientArrow(x1, y1, x2, y2, carries) {
+  const line = svg("line", { x1, y1, x2, y2, class: "diagram-grad", "marker-end": "url(#gradhead)" });
+  line.append(svg("title", {}, carries));
+  return line;
+}
+
+/**
+ * An arrowhead marker.
+ * @param {string} id
+ * @param {string} cls
+ * @param {number} [size] in `units`
+ * @param {string} [units] "strokeWidth" (grows with the line), or "userSpaceOnUse"
+ */
+function arrowhead(id, cls, size = 7, units = "strokeWidth") {
+  const marker = svg("marker", {
+    id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: size, markerHeight: size, markerUnits: units,
+    orient: "auto-start-reverse",
+  });
+  marker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: cls }));
+  return marker;
+}
+
+/**
+ * A step's loss as text, "L₂ = 0.00125", or "no target" at the last step.
+ * @param {number} x
+ * @param {number} t
+ * @param {number | null} loss
+ */
+function lossText(x, t, loss) {
+  if (loss === null) return svg("text", { x, y: ROWS.loss + 6, class: "diagram-note", "text-anchor": "middle" }, "no target");
+  const text = subText(x, ROWS.loss + 6, "L", String(t), "diagram-loss");
+  text.append(svg("tspan", {}, ` = ${loss.toPrecision(3)}`));
+  return text;
+}
+
+/**
+ * @typedef {{tokens: string[], predictions: string[], targets: (string | null)[],
+ *   losses: (number | null)[], cellName: string}} DiagramData
+ * @typedef {"forward" | "backward"} Phase
  */
 
 export class UnrolledDiagram {
@@ -51,15 +101,19 @@ export class UnrolledDiagram {
     /** @type {SVGElement[]} */
     this.steps = [];
     /** @type {SVGElement | null} */
+    this.root = null;
+    /** @type {SVGElement | null} */
     this.caption = null;
     this.captionText = "";
+    /** @type {Phase} */
+    this.phase = "forward";
   }
 
   /**
    * Draw the diagram for a sequence.
    * @param {DiagramData} data
    */
-  build({ tokens, predictions, targets, cellName }) {
+  build({ tokens, predictions, targets, losses, cellName }) {
     const count = tokens.length;
     const width = STEP.left + count * STEP.width + 40;
     const root = svg("svg", {
@@ -69,12 +123,8 @@ export class UnrolledDiagram {
       "aria-label": `${cellName} unrolled over ${count} steps`,
     });
     const defs = svg("defs");
-    const marker = svg("marker", {
-      id: "arrowhead", viewBox: "0 0 10 10", refX: 9, refY: 5,
-      markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse",
-    });
-    marker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "diagram-arrowhead" }));
-    defs.append(marker);
+    // The gradient's arrows thicken at the current step; their heads keep one size.
+    defs.append(arrowhead("arrowhead", "diagram-arrowhead"), arrowhead("gradhead", "diagram-gradhead", 18, "userSpaceOnUse"));
     root.append(defs);
 
     const boxTop = ROWS.box - STEP.boxHeight / 2;
@@ -96,7 +146,17 @@ export class UnrolledDiagram {
         svg("circle", { cx: centre, cy: ROWS.x, r: 24, class: "diagram-input" }),
         svg("text", { x: centre, y: ROWS.x + 8, class: "diagram-char", "text-anchor": "middle" }, showChar(token)),
         subText(centre, ROWS.x + 52, "x", String(t)),
-        arrow(centre, boxTop - 2, centre, ROWS.y + 24),
+        arrow(centre - LANE, boxTop - 2, centre - LANE, ROWS.y + 26),
+        lossText(centre, t, losses[t]),
+      );
+      if (losses[t] !== null) {
+        group.append(
+          arrow(centre - LANE, ROWS.y - 26, centre - LANE, ROWS.loss + 14),
+          gradientArrow(centre + LANE, ROWS.loss + 14, centre + LANE, ROWS.y - 26, `∂L${t}/∂y${t} = p − onehot`),
+          gradientArrow(centre + LANE, ROWS.y + 26, centre + LANE, boxTop - 2, `∂L/∂h${t} from this step's output`),
+        );
+      }
+      group.append(
         svg("rect", { x: centre - 24, y: ROWS.y - 24, width: 48, height: 48, rx: 6, class: `diagram-output ${correct}` }),
         svg("text", { x: centre, y: ROWS.y + 8, class: "diagram-char", "text-anchor": "middle" }, showChar(predictions[t])),
         subText(centre - 44, ROWS.y + 6, "y", String(t)),
@@ -104,9 +164,11 @@ export class UnrolledDiagram {
           MARKS[correct]),
       );
       if (t + 1 < count) {
+        const [right, next] = [left + STEP.boxWidth + 2, left + STEP.width - 2];
         group.append(
-          arrow(left + STEP.boxWidth + 2, ROWS.box, left + STEP.width - 2, ROWS.box),
-          subText(left + STEP.boxWidth + (STEP.width - STEP.boxWidth) / 2, ROWS.box - 10, "h", String(t)),
+          arrow(right, ROWS.box - LANE, next, ROWS.box - LANE),
+          subText(left + STEP.boxWidth + (STEP.width - STEP.boxWidth) / 2, ROWS.box - LANE - 10, "h", String(t)),
+          gradientArrow(next, ROWS.box + LANE, right, ROWS.box + LANE, `∂L/∂h${t} from step ${t + 1}`),
         );
       }
       const title = targets[t] === null ? "no target" : `target “${targets[t]}”`;
@@ -122,9 +184,18 @@ export class UnrolledDiagram {
       return group;
     });
     this.caption = svg("text", { x: width / 2, y: ROWS.height - 8, class: "diagram-note", "text-anchor": "middle" });
-    this.caption.textContent = this.captionText;
     root.append(this.caption);
+    this.root = root;
+    this.showCaption();
     this.container.replaceChildren(root);
+  }
+
+  /** The caption of the phase: the shared weights, or what the backward arrows carry. */
+  showCaption() {
+    if (!this.caption) return;
+    this.caption.textContent = this.phase === "backward"
+      ? "backward: the gradient flows right to left, from each loss Lₜ into hₜ, and from hₜ₊₁ into hₜ"
+      : this.captionText;
   }
 
   /**
@@ -133,14 +204,21 @@ export class UnrolledDiagram {
    */
   setSharedWeights(weights) {
     this.captionText = `the same weights ${weights.join(", ")} (and biases) are shared by every step`;
-    if (this.caption) this.caption.textContent = this.captionText;
+    this.showCaption();
   }
 
   /**
-   * Highlight the current step.
+   * Highlight the current step; going backward, also the steps visited since the last one.
    * @param {number} step
+   * @param {Phase} [phase]
    */
-  highlight(step) {
-    this.steps.forEach((group, t) => group.classList.toggle("current", t === step));
+  highlight(step, phase = "forward") {
+    this.phase = phase;
+    this.root?.classList.toggle("backward", phase === "backward");
+    this.steps.forEach((group, t) => {
+      group.classList.toggle("current", t === step);
+      group.classList.toggle("visited", phase === "backward" && t >= step);
+    });
+    this.showCaption();
   }
 }

@@ -1,6 +1,9 @@
 /**
  * The /hello page: wires URL state, data loading, the step controls and every panel.
- * Test hooks (besides status.js's): `body[data-step]` holds the current step.
+ * The steps run forward through the text, then backward (backpropagation through time) from
+ * the last step to the first: one timeline for the controls, `phase` and `step` in the URL.
+ * Test hooks (besides status.js's): `body[data-step]` holds the current step, `body[data-phase]`
+ * "forward" or "backward".
  */
 import { argmax } from "../arrays.js";
 import { TIMINGS } from "../config.js";
@@ -12,22 +15,30 @@ import { UrlState } from "../state.js";
 import { ErrorBox, signalReady } from "../status.js";
 import { StepControls } from "../stepper.js";
 import { fetchModel, fetchTrace, linkTrace } from "../trace.js";
+import { BackwardPanel } from "./backward.js";
 import { UnrolledDiagram } from "./diagram.js";
 import { HelloPanels } from "./panels.js";
+import { SgdPanel } from "./sgd.js";
 
-/** The page's state: which model, which text, which step (0-based), which notation. */
+/** The page's state: model, text, phase and step (0-based), notation, the SGD step's learning rate. */
 const PROPS = /** @type {const} */ ([
   { name: "model", type: "string", default: "hello-rnn" },
   { name: "text", type: "string", default: "hello" },
+  { name: "phase", type: "string", default: "forward" }, // "forward", then "backward"
   { name: "step", type: "int", default: 0 },
   { name: "notation", type: "string", default: "" }, // "" = the one remembered in this browser
+  { name: "lr", type: "float", default: 1 }, // the trained models' gradients are small: 1 is a small step
 ]);
+
+/** @typedef {import("./diagram.js").Phase} Phase */
 
 const state = new UrlState(PROPS);
 const modelSelect = byId("model", HTMLSelectElement);
 const notationSelect = byId("notation", HTMLSelectElement);
 const textInput = byId("text", HTMLInputElement);
+const lrInput = byId("lr", HTMLInputElement);
 const errors = new ErrorBox(byId("error"), byId("views"));
+const sgdErrors = new ErrorBox(byId("sgd-error"));
 const panels = new HelloPanels({
   input: byId("input-panel"),
   state: byId("state-panel"),
@@ -35,18 +46,50 @@ const panels = new HelloPanels({
   weights: byId("weights-panel"),
   time: byId("time-panel"),
 });
-const diagram = new UnrolledDiagram(byId("diagram"), (step) => showStep(step));
+const backward = new BackwardPanel({
+  summary: byId("backward-summary"),
+  losses: byId("loss-table"),
+  equations: byId("backward-equations"),
+  sums: byId("gradient-sums"),
+  sumNote: byId("sum-note"),
+});
+const sgd = new SgdPanel(byId("sgd-result"));
+const diagram = new UnrolledDiagram(byId("diagram"), (t) => showPosition(position(phaseOf(state.values.phase), t)));
 const controls = new StepControls({
   first: byId("reset", HTMLButtonElement), back: byId("back", HTMLButtonElement), play: byId("play", HTMLButtonElement),
   forward: byId("forward", HTMLButtonElement), scrubber: byId("scrubber", HTMLInputElement),
-}, (step) => showStep(step), TIMINGS.playInterval);
+}, (p) => showPosition(p), TIMINGS.playInterval);
+const phaseButtons = { forward: byId("phase-forward", HTMLButtonElement), backward: byId("phase-backward", HTMLButtonElement) };
 
-/** @type {import("../trace.js").Trace | null} */
+/** @type {import("../trace.js").BackwardTrace | null} */
 let trace = null;
 let renderToken = 0;
 let loadToken = 0;
 /** @type {number | undefined} */
 let typingTimer;
+
+/**
+ * A URL's phase, or forward.
+ * @param {string} value
+ * @returns {Phase}
+ */
+const phaseOf = (value) => (value === "backward" ? "backward" : "forward");
+
+/** Steps in the text (1 before anything loaded). */
+const stepCount = () => trace?.tokens.length ?? 1;
+
+/**
+ * Where a phase and step sit on the one timeline of the controls: forward 0 … T−1, then
+ * backward T−1 … 0 at T … 2T−1.
+ * @param {Phase} phase
+ * @param {number} t
+ * @returns {number}
+ */
+function position(phase, t) {
+  const count = stepCount();
+  const step = Math.min(Math.max(Math.trunc(t), 0), count - 1);
+  return phase === "backward" ? 2 * count - 1 - step : step;
+}
 
 /**
  * The sentence under "This step": input, prediction, target, loss.
@@ -71,22 +114,37 @@ function describeStep(trace, t) {
 }
 
 /**
- * Show step `step` (clamped) of the current trace.
- * @param {number} step
+ * Show a position of the timeline (clamped): a forward step, or a backward one.
+ * @param {number} p
  */
-async function showStep(step) {
+async function showPosition(p) {
   if (!trace) return;
   const count = trace.tokens.length;
-  const t = Math.min(Math.max(Math.trunc(step), 0), count - 1);
+  const at = Math.min(Math.max(Math.trunc(p), 0), 2 * count - 1);
+  /** @type {Phase} */
+  const phase = at < count ? "forward" : "backward";
+  const t = phase === "forward" ? at : 2 * count - 1 - at;
   const token = ++renderToken;
   signalReady(false);
   document.body.dataset.step = String(t);
-  state.update({ step: t });
-  controls.show(t, count);
-  byId("step-label").textContent = `t = ${t} of ${count - 1}: input “${showChar(trace.tokens[t])}”`;
-  diagram.highlight(t);
-  byId("equations").replaceChildren(...stepEquations(trace, t, state.values.notation));
-  describeStep(trace, t);
+  document.body.dataset.phase = phase;
+  state.update({ phase, step: t });
+  controls.show(at, 2 * count);
+  const scrubber = byId("scrubber", HTMLInputElement);
+  scrubber.setAttribute("aria-valuetext", `${phase} pass, step ${t} of ${count - 1}`);
+  for (const [name, button] of Object.entries(phaseButtons)) button.setAttribute("aria-pressed", String(name === phase));
+  const direction = phase === "forward" ? "Forward" : "Backward";
+  byId("step-label").textContent = `${direction}: t = ${t} of ${count - 1}, input “${showChar(trace.tokens[t])}”`;
+  diagram.highlight(t, phase);
+  byId("forward-step").hidden = phase !== "forward";
+  byId("backward-step").hidden = phase !== "backward";
+  byId("sgd").hidden = phase !== "backward";
+  if (phase === "forward") {
+    byId("equations").replaceChildren(...stepEquations(trace, t, state.values.notation));
+    describeStep(trace, t);
+  } else {
+    backward.show(t, state.values.notation);
+  }
   try {
     await panels.showStep(t);
   } catch (error) {
@@ -95,25 +153,48 @@ async function showStep(step) {
   if (token === renderToken) signalReady(true);
 }
 
-/** Fetch the trace and weights of the state's model and text, then draw everything. */
+/** Fetch the trace (with its backward pass) and weights of the state's model and text, then draw. */
 async function load() {
   const token = ++loadToken;
   signalReady(false);
-  const request = { model: state.values.model, text: state.values.text, projections: true };
+  const request = { model: state.values.model, text: state.values.text, projections: true, backward: true };
   try {
-    const [next, model] = await Promise.all([fetchTrace(request), fetchModel(request.model)]);
+    const [next, model] = await Promise.all([
+      /** @type {Promise<import("../trace.js").BackwardTrace>} */ (fetchTrace(request)), fetchModel(request.model),
+    ]);
     if (token !== loadToken) return;
     errors.clear();
     trace = next;
     linkTrace(byId("trace-json", HTMLAnchorElement), request, next);
     panels.setTrace(next, model.state_dict);
+    backward.setTrace(next, model.state_dict);
+    sgd.setTrace(next, model, request.text);
+    sgdErrors.clear();
     const predictions = next.probs.map((row) => next.vocab[argmax(row)]);
-    diagram.build({ tokens: next.tokens, predictions, targets: next.targets, cellName: next.cell.toUpperCase() });
-    await showStep(state.values.step);
+    diagram.build({
+      tokens: next.tokens, predictions, targets: next.targets, losses: next.loss, cellName: next.cell.toUpperCase(),
+    });
+    await showPosition(position(phaseOf(state.values.phase), state.values.step));
   } catch (error) {
     if (token !== loadToken) return;
     controls.pause();
     errors.show(error);
+    signalReady(true);
+  }
+}
+
+/** Apply one SGD step with the chosen learning rate; show it, or say what went wrong. */
+async function applySgd() {
+  signalReady(false);
+  const button = byId("sgd-apply", HTMLButtonElement);
+  button.disabled = true;
+  try {
+    await sgd.apply(Number.parseFloat(lrInput.value), state.values.notation);
+    sgdErrors.clear();
+  } catch (error) {
+    sgdErrors.show(error, "SGD step: ");
+  } finally {
+    button.disabled = false;
     signalReady(true);
   }
 }
@@ -144,10 +225,12 @@ applyNotation();
 notationSelect.addEventListener("change", () => {
   state.update({ notation: notationSelect.value });
   applyNotation();
-  showStep(state.values.step);
+  sgd.render(state.values.notation);
+  showPosition(position(phaseOf(state.values.phase), state.values.step));
 });
 modelSelect.value = state.values.model;
 textInput.value = state.values.text;
+lrInput.value = String(state.values.lr);
 describeModel();
 modelSelect.addEventListener("change", () => {
   controls.pause();
@@ -164,5 +247,18 @@ textInput.addEventListener("input", () => {
     load();
   }, TIMINGS.typingDebounce);
 });
+lrInput.addEventListener("input", () => {
+  state.update({ lr: lrInput.value });
+  sgd.clear();
+});
+phaseButtons.forward.addEventListener("click", () => {
+  controls.pause();
+  showPosition(position("forward", 0));
+});
+phaseButtons.backward.addEventListener("click", () => {
+  controls.pause();
+  showPosition(position("backward", stepCount() - 1));
+});
+byId("sgd-apply", HTMLButtonElement).addEventListener("click", applySgd);
 byId("setup", HTMLFormElement).addEventListener("submit", (event) => event.preventDefault());
 load();
