@@ -59,6 +59,8 @@ export const COLOURS = {
   grid: "#d0d0d0",
   background: "#ffffff",
   highlight: "#D55E00",
+  outline: "#111111", // the current step on a heatmap: black inside a white halo, seen on any colour
+  outlineHalo: "#ffffff",
 };
 
 /** Fonts and chart sizes in CSS pixels. */

@@ -305,3 +305,105 @@ def test_a_validation_message_names_its_field(
     wait_ready(page)
     expect(page.locator("#error")).to_have_text(f"seed: {detail['msg']}")
     expect(page.locator("#error")).to_have_attribute("data-field", "seed")
+
+
+PRESETS = [
+    "RNN forgets France",
+    "LSTM remembers",
+    "Identity init + ReLU",
+    "Exploding, then clipped",
+]
+
+
+def state_now(page: Page) -> dict[str, str]:
+    """The URL state as the page wrote it (history.replaceState; page.url may lag)."""
+    return {k: v[0] for k, v in parse_qs(urlparse(page.evaluate("location.href")).query).items()}
+
+
+def test_presets_are_complete_states(page: Page, console: ConsoleWatch):
+    """A preset sets every control from the defaults, whatever came before: applied after any
+    other preset (both orders) or a moved control, it gives the state it gives a fresh page.
+    ("LSTM remembers" after "Identity init + ReLU" once kept ReLU.)"""
+    fresh = {}
+    for name in PRESETS:
+        page.goto("/gradients")
+        wait_ready(page)
+        page.get_by_role("button", name=name).click()
+        wait_ready(page)
+        fresh[name] = state_now(page)
+    assert fresh["LSTM remembers"]["nonlinearity"] == "tanh"
+    assert len({tuple(sorted(s.items())) for s in fresh.values()}) == len(PRESETS)
+
+    page.goto("/gradients?seed=7&distance=20&hidden_size=16")
+    wait_ready(page)
+    for name in PRESETS + PRESETS[::-1]:
+        page.get_by_role("button", name=name).click()
+        wait_ready(page)
+        assert state_now(page) == fresh[name], name
+
+
+def test_the_measured_factor_stands_beside_the_bound(
+    page: Page, api: httpx.Client, console: ConsoleWatch
+):
+    """The default RNN's ‖diag(f′)W_hh‖₂ is about 1, yet its gradient shrinks about ×0.5 per
+    step: the page shows the measured ratio ‖∂L/∂h_{t−1}‖/‖∂L/∂h_t‖ (each step and the
+    geometric mean) next to the bound, and says why they differ."""
+    page.goto("/gradients")
+    wait_ready(page)
+    data = assert_page_shows(page, api)
+    for result in data["results"]:
+        g = result["grad_h"]
+        mean = 10 ** ((g[-1] - g[0]) / (len(g) - 1))
+        shown = page.locator(f"#summary dd[data-cell='{result['cell']}'] .step-ratio")
+        assert float(shown.get_attribute("data-mean-ratio") or "nan") == pytest.approx(mean)
+        expect(shown).to_contain_text(f"× {mean:.3}")
+    rnn = data["results"][0]
+    g = rnn["grad_h"]
+    lines = {t["name"]: t["y"] for t in drawn(page, "jacobian-chart")}
+    assert lines["measured, each step"] == pytest.approx(
+        [10 ** (g[d + 1] - g[d]) for d in range(len(g) - 1)], rel=1e-12
+    )
+    mean = 10 ** ((g[-1] - g[0]) / (len(g) - 1))
+    assert lines["measured, geometric mean"] == pytest.approx([mean, mean])
+    factors = [10**v for v in rnn["jacobian"]["log10"]]
+    assert mean < 0.7 < min(factors), "the default RNN: a factor near 1, a gradient halving"
+    gap = page.locator("#factor-gap")
+    expect(gap).to_be_visible()
+    expect(gap).to_contain_text(f"× {mean:.3}")
+    expect(gap).to_contain_text(f"between × {min(factors):.3} and × {max(factors):.3}")
+    expect(gap).to_contain_text("worst case over all directions")
+
+    page.get_by_label("RNN", exact=True).uncheck()
+    wait_ready(page)
+    expect(gap).to_be_hidden()
+
+
+def test_the_axis_follows_the_curves_and_the_bound_leaves_it(
+    page: Page, api: httpx.Client, console: ConsoleWatch
+):
+    """Gain 2, tanh, T = 1000: the bound σ_max^d reaches 10^300; the y axis stays on the
+    measured curves, and a note marks where the bound leaves it and how far it goes."""
+    page.goto("/gradients?gain=2&nonlinearity=tanh&steps=1000")
+    wait_ready(page)
+    data = assert_page_shows(page, api)
+    bound = data["results"][0]["bound"]
+    assert bound[-1] > 300
+    measured = [v for r in data["results"] for v in r["grad_h"] if v is not None]
+    low, high = page.evaluate(
+        "document.querySelector('#gradient-chart .plot')._fullLayout.yaxis.range"
+    )
+    assert low <= min(measured) and max(measured) <= high < max(measured) + (high - low) / 4
+    notes = page.evaluate("document.querySelector('#gradient-chart .plot').layout.annotations")
+    assert len(notes) == 1
+    assert notes[0]["text"] == (
+        f"bound leaves the chart:<br>10<sup>{bound[-1]:.0f}</sup> at distance {len(bound) - 1}"
+    )
+    exit_at = next(d for d, v in enumerate(bound) if v > high)
+    assert notes[0]["y"] == high and exit_at - 1 <= notes[0]["x"] <= exit_at
+    expect(page.locator("#gradient-chart .annotation-text")).to_contain_text(
+        "bound leaves the chart"
+    )
+
+    page.locator("#gain").fill("0.9")  # the bound stays on the chart: no note
+    wait_ready(page)
+    assert page.evaluate("document.querySelector('#gradient-chart .plot').layout.annotations") == []

@@ -56,8 +56,13 @@ export class SaturationScatter extends Chart {
       showlegend: true,
       legend: { orientation: "h", yanchor: "bottom", y: 1.02, x: 0 },
       margin: { l: 80, r: 12, t: 48, b: 64 },
-      xaxis: { range: [-0.03, 1.03], title: { text: "fraction left-saturated (< 0.1)" }, gridcolor: COLOURS.grid, fixedrange: true },
-      yaxis: { range: [-0.03, 1.03], title: { text: "fraction right-saturated (> 0.9)" }, gridcolor: COLOURS.grid, fixedrange: true },
+      // Two-line titles, tall enough a plot for them, and margins that grow to fit them: the
+      // one-line "fraction right-saturated (> 0.9)" ran past both ends of the y axis.
+      height: 400,
+      xaxis: { range: [-0.03, 1.03], title: { text: "left-saturated<br>(fraction of steps < 0.1)", font: { size: 16 } },
+        gridcolor: COLOURS.grid, fixedrange: true, automargin: true },
+      yaxis: { range: [-0.03, 1.03], title: { text: "right-saturated<br>(fraction of steps > 0.9)", font: { size: 16 } },
+        gridcolor: COLOURS.grid, fixedrange: true, automargin: true },
       shapes: [{ type: "line", x0: 0, y0: 1, x1: 1, y1: 0, line: { color: COLOURS.grid, width: 2, dash: "dot" } }],
       transition: undefined,
     };

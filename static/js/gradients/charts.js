@@ -19,6 +19,9 @@ const INSTANT = { transition: { duration: 0 } };
  * hide those that would overflow the figure (its default, and a layout pass per label). */
 const AXIS = { ticklabeloverflow: "allow" };
 
+/** The measured factor per step, beside the bound in the RNN's colour (Okabe–Ito vermillion). */
+const MEASURED_COLOUR = "#D55E00";
+
 /**
  * @typedef {{gate: string, sigma_max: number, spectral_radius: number}} Block
  * @typedef {{log10_norm: number | null, threshold: number, norm_clipped: boolean,
@@ -116,20 +119,91 @@ function columnsTable(x, series, corner) {
 const LEGEND_ON_TOP = { showlegend: true, legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom" } };
 
 /**
+ * The measured factor of each step back, ‖∂L/∂h_{t−1}‖ / ‖∂L/∂h_t‖, at distances d = 0..T−2
+ * (from d to d + 1), from log10 norms by distance: 0 into an exact zero, null out of one.
+ * @param {(number | null)[]} gradH log10 ‖∂L/∂h‖ by distance
+ * @returns {(number | null)[]}
+ */
+export function stepRatios(gradH) {
+  return gradH.slice(1).map((next, d) => {
+    const here = gradH[d];
+    if (here === null) return null;
+    return next === null ? 0 : 10 ** (next - here);
+  });
+}
+
+/**
+ * The geometric mean of the measured factors over the whole range, (‖∂L/∂h‖ at the far end /
+ * at d = 0)^(1/(T−1)); 0 when the far gradient is exactly zero, null when there is no step or
+ * the gradient at the loss is zero.
+ * @param {(number | null)[]} gradH log10 ‖∂L/∂h‖ by distance
+ * @returns {number | null}
+ */
+export function meanRatio(gradH) {
+  const first = gradH[0];
+  const last = gradH.at(-1);
+  const steps = gradH.length - 1;
+  if (steps < 1 || first === null || first === undefined || last === undefined) return null;
+  return last === null ? 0 : 10 ** ((last - first) / steps);
+}
+
+/**
+ * Where a line over distances first leaves [low, high] (null: it stays inside): the distance,
+ * fractional where it crosses between two steps, and the edge it crosses.
+ * @param {(number | null)[]} values
+ * @param {[number, number]} range
+ * @returns {{distance: number, edge: number} | null}
+ */
+export function exitPoint(values, [low, high]) {
+  for (let d = 0; d < values.length; d++) {
+    const v = values[d];
+    if (v === null || (v >= low && v <= high)) continue;
+    const edge = v > high ? high : low;
+    const before = d > 0 ? values[d - 1] : null;
+    const distance = before === null ? d : d - 1 + (edge - before) / (v - before);
+    return { distance, edge };
+  }
+  return null;
+}
+
+/**
+ * The note where the bound leaves the chart: an arrow at its exit, the value it reaches.
+ * @param {(number | null)[]} bound
+ * @param {[number, number]} range the y axis range
+ * @param {string} colour
+ * @returns {object[]} one Plotly annotation, or none when the bound stays on the chart
+ */
+function boundExitNote(bound, range, colour) {
+  const exit = exitPoint(bound, range);
+  const far = bound.at(-1);
+  if (!exit || far === null || far === undefined) return [];
+  const top = exit.edge === range[1];
+  return [{
+    x: exit.distance, y: exit.edge, xref: "x", yref: "y", showarrow: true, arrowhead: 2, arrowwidth: 2,
+    arrowcolor: colour, ax: 0, ay: top ? 46 : -46, xanchor: exit.distance > (bound.length - 1) / 2 ? "right" : "left",
+    text: `bound leaves the chart:<br>10<sup>${formatNumber(far, 0)}</sup> at distance ${bound.length - 1}`, align: "left",
+    font: { color: colour, size: 15 }, bgcolor: "rgba(255,255,255,0.85)", name: "bound-exit",
+  }];
+}
+
+/**
  * The main chart: log10 ||dL/dh|| against distance, one line per cell, the RNN's bound dashed.
- * A gradient that is exactly zero (every unit of a ReLU RNN dead; it stays zero further back)
- * has no place on a log axis: a dotted line along the bottom marks those distances, so the
- * curve does not just stop.
+ * The y axis spans the measured curves only: the bound (σ_max^d, a worst case) may run off by
+ * hundreds of decades and would flatten them; it is clipped at the frame, and a note says
+ * where it leaves and how far it goes. A gradient that is exactly zero (every unit of a ReLU
+ * RNN dead; it stays zero further back) has no place on a log axis: a dotted line along the
+ * bottom marks those distances, so the curve does not just stop.
  * @param {Chart} chart
  * @param {Exploration} data
  */
 export function drawGradientChart(chart, data) {
   const distance = data.results[0].grad_h.map((_, d) => d);
-  const lows = data.results.flatMap((r) => (r.bound ? [r.grad_h, r.bound] : [r.grad_h]));
-  const yaxis = log10Axis(lows, "‖∂L/∂h<sub>t</sub>‖");
-  const bottom = (yaxis.range[0] + extent(lows)[0]) / 2; // below every measured value
+  const measured = data.results.map((r) => r.grad_h);
+  const yaxis = log10Axis(measured, "‖∂L/∂h<sub>t</sub>‖");
+  const bottom = (yaxis.range[0] + extent(measured)[0]) / 2; // below every measured value
   const traces = [];
   const table = [];
+  const annotations = [];
   for (const result of data.results) {
     const name = CELL_NAMES[result.cell];
     const colour = CELL_COLOURS[result.cell];
@@ -152,6 +226,7 @@ export function drawGradientChart(chart, data) {
         hovertemplate: `bound, d = %{x}: 10^%{y:.2f}<extra></extra>`,
       });
       table.push({ label: `${name} bound (log10)`, values: result.bound });
+      annotations.push(...boundExitNote(result.bound, yaxis.range, colour));
     }
   }
   return chart.render(
@@ -159,8 +234,9 @@ export function drawGradientChart(chart, data) {
     {
       ...INSTANT,
       ...LEGEND_ON_TOP,
-      xaxis: distanceAxis(distance.length - 1, "distance d = T − t (steps back from the loss)"),
+      xaxis: distanceAxis(distance.length - 1, "distance d = T − t"),
       yaxis,
+      annotations,
       margin: { l: 90, r: 24, t: 40, b: 70 },
     },
     columnsTable(distance, table, "d"),
@@ -168,9 +244,10 @@ export function drawGradientChart(chart, data) {
 }
 
 /**
- * RNN: the factor ||diag(f'(a_t)) W_hh||_2 each step back multiplies the gradient by, under
- * sigma_max and beside the spectral radius. Drawn as the factor itself (it lies between 0 and
- * sigma_max), so "each step keeps 93 %" can be read off the axis.
+ * RNN: the factor ||diag(f'(a_t)) W_hh||_2 each step back may multiply the gradient by (at
+ * most sigma_max, beside the spectral radius), against the factor it does multiply it by:
+ * the measured ratio ||dL/dh_{t-1}|| / ||dL/dh_t|| at every step, and its geometric mean over
+ * the range. Drawn as factors, so "each step keeps 51 %" can be read off the axis.
  * @param {Chart} chart
  * @param {CellResult} rnn
  */
@@ -178,27 +255,70 @@ export function drawJacobianChart(chart, rnn) {
   const jacobian = /** @type {{distance: number[], log10: (number | null)[]}} */ (rnn.jacobian);
   const { sigma_max: sigma, spectral_radius: radius } = rnn.blocks[0];
   const factor = jacobian.log10.map((v) => (v === null ? 0 : 10 ** v)); // null: exactly zero
-  const flat = (/** @type {number} */ v) => jacobian.distance.map(() => v);
+  const ratios = stepRatios(rnn.grad_h);
+  const steps = ratios.map((_, d) => d);
+  const mean = meanRatio(rnn.grad_h);
+  const ends = [0, Math.max(steps.length - 1, 1)]; // horizontal lines across the chart
+  const flat = (/** @type {number} */ v) => ends.map(() => v);
+  /** @type {({y: (number | null)[]} & Record<string, unknown>)[]} */
   const traces = [
-    { type: "scatter", mode: "lines+markers", name: "‖diag(f′(a<sub>t</sub>)) W<sub>hh</sub>‖<sub>2</sub>",
+    { type: "scatter", mode: "lines+markers", name: "bound ‖diag(f′) W<sub>hh</sub>‖<sub>2</sub>",
       x: jacobian.distance, y: factor, line: { color: CELL_COLOURS.rnn, width: 3 },
-      hovertemplate: "d = %{x}: × %{y:.4f}<extra></extra>" },
-    { type: "scatter", mode: "lines", name: "σ<sub>max</sub>(W<sub>hh</sub>)", x: jacobian.distance,
+      hovertemplate: "d = %{x}: × %{y:.4f} at most<extra></extra>" },
+    { type: "scatter", mode: "lines", name: "measured, each step", x: steps,
+      y: ratios, line: { color: MEASURED_COLOUR, width: 2 },
+      hovertemplate: "d = %{x}: × %{y:.4f} measured<extra></extra>" },
+    { type: "scatter", mode: "lines", name: "σ<sub>max</sub>(W<sub>hh</sub>)", x: ends,
       y: flat(sigma), line: { color: "#444444", dash: "dash", width: 2 } },
-    { type: "scatter", mode: "lines", name: "spectral radius ρ", x: jacobian.distance, y: flat(radius),
+    { type: "scatter", mode: "lines", name: "spectral radius ρ", x: ends, y: flat(radius),
       line: { color: "#999999", dash: "dot", width: 2 } },
   ];
+  if (mean !== null) {
+    traces.push({ type: "scatter", mode: "lines", name: "measured, geometric mean", x: ends, y: flat(mean),
+      line: { color: MEASURED_COLOUR, dash: "dash", width: 3 },
+      hovertemplate: `geometric mean: × ${mean.toPrecision(4)} per step<extra></extra>` });
+  }
   const [, high] = extent(traces.map((t) => t.y));
+  const sampled = new Map(jacobian.distance.map((d, k) => [d, factor[k]]));
   return chart.render(
     traces,
     {
       ...INSTANT,
       ...LEGEND_ON_TOP,
-      xaxis: distanceAxis(jacobian.distance.at(-1) ?? 1, "distance d"),
+      xaxis: distanceAxis(steps.length - 1, "distance d"),
       yaxis: { ...AXIS, ...roundedRange([0, high], 0.25), title: { text: "factor per step" }, zeroline: true },
-      margin: { l: 80, r: 24, t: 76, b: 70 },
+      margin: { l: 80, r: 24, t: 100, b: 70 },
     },
-    columnsTable(jacobian.distance, [{ label: "factor ‖diag(f′(a_t)) W_hh‖₂", values: factor }], "d"),
+    {
+      corner: "d",
+      columns: ["bound ‖diag(f′(a_t)) W_hh‖₂", "measured ‖∂L/∂h_{t−1}‖ / ‖∂L/∂h_t‖"],
+      rows: steps.map((d) => ({ label: String(d), values: [sampled.get(d) ?? null, ratios[d]] })),
+    },
+  );
+}
+
+/**
+ * The gap between the bound and the measured factor, in numbers, and why there is one.
+ * @param {HTMLElement} box
+ * @param {CellResult | undefined} rnn
+ */
+export function explainFactorGap(box, rnn) {
+  box.hidden = !rnn?.jacobian;
+  if (!rnn?.jacobian) return;
+  const factors = rnn.jacobian.log10.map((v) => (v === null ? 0 : 10 ** v));
+  const mean = meanRatio(rnn.grad_h);
+  const low = Math.min(...factors);
+  const high = Math.max(...factors);
+  const measured = el("strong", { "data-mean-ratio": String(mean) },
+    mean === null ? "—" : `× ${mean.toPrecision(3)}`);
+  const sub = (/** @type {string} */ text) => el("sub", {}, text);
+  box.replaceChildren(
+    "Measured, the RNN's gradient changes by ", measured, " per step: the geometric mean of ‖∂L/∂h",
+    sub("t−1"), "‖ / ‖∂L/∂h", sub("t"), `‖ over ${rnn.grad_h.length - 1} steps. The bound ‖diag(f′(a`, sub("t"),
+    ")) W", sub("hh"), "‖", sub("2"), ` lies between × ${low.toPrecision(3)} and × ${high.toPrecision(3)}. `,
+    "The 2-norm is a worst case over all directions: the gradient does not line up with the top",
+    " singular vector of each step's Jacobian, and f′ changes from step to step, so the factor it",
+    " really meets is smaller than the bound.",
   );
 }
 
@@ -255,8 +375,8 @@ export function drawPhaseChart(chart, phase) {
     }],
     {
       ...INSTANT,
-      xaxis: { title: { text: label }, type: "category", fixedrange: true },
-      yaxis: { type: "category", fixedrange: true },
+      xaxis: { title: { text: label }, type: "category", fixedrange: true, automargin: true },
+      yaxis: { type: "category", fixedrange: true, automargin: true },
       margin: { l: 80, r: 24, t: 12, b: 70 },
     },
     {
@@ -360,13 +480,13 @@ export function createCharts({ main, why, phase }) {
     gradient: new Chart(main, {
       id: "gradient-chart",
       title: "Gradient norm ‖∂L/∂h‖ against distance from the loss",
-      description: "log scale; dashed: the RNN's bound σmax^d (Pascanu et al. 2013); a curve never drops to zero unless the gradient is exactly zero",
+      description: "d: steps back from the loss; log scale; dashed: the RNN's bound σmax^d (Pascanu et al. 2013), cut where it leaves the chart; a curve never drops to zero unless the gradient is exactly zero",
       height: 460,
     }),
     jacobian: new Chart(why, {
       id: "jacobian-chart",
       title: "RNN: the factor each step back multiplies by",
-      description: "the spectral norm of one step's Jacobian, ‖diag(f′(a)) Whh‖₂; it never exceeds σmax of Whh",
+      description: "bound: the spectral norm of one step's Jacobian, ‖diag(f′(a)) Whh‖₂ (never above σmax of Whh); measured: the ratio ‖∂L/∂h(t−1)‖ / ‖∂L/∂h(t)‖ the gradient really changes by, each step and on average",
       height: 360,
     }),
     cellPath: new Chart(why, {

@@ -12,7 +12,8 @@ import { UrlState } from "../state.js";
 import { ErrorBox, signalReady } from "../status.js";
 import { LiveView } from "./live.js";
 import {
-  createCharts, drawCellPathChart, drawGradientChart, drawJacobianChart, drawPhaseChart, fillBlocks, fillClipping,
+  createCharts, drawCellPathChart, drawGradientChart, drawJacobianChart, drawPhaseChart, explainFactorGap, fillBlocks,
+  fillClipping, meanRatio,
 } from "./charts.js";
 
 /** Every control of the page, with its type and default (the URL overrides); name = control id. */
@@ -33,12 +34,20 @@ const PROPS = /** @type {const} */ ([
   { name: "distance", type: "int", default: 50 },
 ]);
 
-/** @type {Record<string, import("../state.js").Patch<typeof PROPS>>} the lecture's stories, as settings */
+/** @type {import("../state.js").Patch<typeof PROPS>} the page as it opens without a query */
+const DEFAULTS = Object.fromEntries(PROPS.map((prop) => [prop.name, prop.default]));
+
+/**
+ * The lecture's stories, each as its changes to the defaults. A preset is a complete state
+ * (the defaults plus its changes), so what an earlier preset or a moved control set never
+ * leaks into it: "LSTM remembers" after "Identity init + ReLU" is tanh again.
+ * @type {Record<string, import("../state.js").Patch<typeof PROPS>>}
+ */
 const PRESETS = {
-  france: { cells: "rnn,lstm", input: "text", init: "orthogonal", scale: "sigma", gain: 0.9, nonlinearity: "tanh", forget_bias: 1.0, hidden_size: 64 },
-  lstm: { cells: "rnn,lstm,gru", input: "random", steps: 300, init: "default", scale: "none", forget_bias: 5.0, hidden_size: 64 },
-  irnn: { cells: "rnn", input: "random", steps: 500, init: "identity", scale: "sigma", gain: 1.0, nonlinearity: "relu", hidden_size: 64 },
-  exploding: { cells: "rnn", input: "random", steps: 200, init: "identity", scale: "sigma", gain: 1.2, nonlinearity: "relu", clip_norm: 1.0, clip_value: 5.0 },
+  france: { cells: "rnn,lstm", input: "text", init: "orthogonal", gain: 0.9 },
+  lstm: { steps: 300, scale: "none", forget_bias: 5.0 },
+  irnn: { cells: "rnn", steps: 500, init: "identity", nonlinearity: "relu" },
+  exploding: { cells: "rnn", init: "identity", gain: 1.2, nonlinearity: "relu" },
 };
 
 const state = new UrlState(PROPS);
@@ -47,7 +56,7 @@ const cellBoxes = [...form.querySelectorAll("input")].filter((box) => box.name =
 /** The controls named as the props, apart from the cell checkboxes. */
 const controls = PROPS.filter((prop) => prop.name !== "cells").map((prop) => ({ prop, control: formControl(prop.name) }));
 const charts = createCharts({
-  main: byId("main-chart"), why: byId("why-charts"), phase: byId("phase-chart"),
+  main: byId("main-chart"), why: byId("why-charts"), phase: byId("phase-box"),
 });
 const errors = new ErrorBox(byId("error"), byId("views"));
 const phaseErrors = new ErrorBox(byId("phase-error"), charts.phase.figure);
@@ -93,7 +102,11 @@ function summarise(data) {
     detail.append(`‖∂L/∂h‖ ${data.steps - 1} steps back: `);
     if (far === null) detail.append("exactly 0");
     else detail.append("10", el("sup", {}, formatNumber(far, 1)));
-    detail.append(" · σ", el("sub", {}, "max"), " of W", el("sub", {}, "hh"), ` ${formatNumber(r.blocks[0].sigma_max, 3)}`);
+    const mean = meanRatio(r.grad_h);
+    const measured = el("span", { class: "step-ratio", "data-mean-ratio": String(mean) },
+      `measured × ${mean === null ? "—" : mean.toPrecision(3)} per step`);
+    detail.append(" · ", measured, " · bound: σ", el("sub", {}, "max"), " of W", el("sub", {}, "hh"),
+      ` ${formatNumber(r.blocks[0].sigma_max, 3)}`);
     return [el("dt", {}, CELL_NAMES[r.cell]), detail];
   });
   byId("summary").replaceChildren(...items);
@@ -201,6 +214,7 @@ async function draw(data) {
   charts.jacobian.figure.hidden = !rnn;
   charts.cellPath.figure.hidden = !lstm;
   summarise(data);
+  explainFactorGap(byId("factor-gap"), rnn);
   fillBlocks(byId("blocks", HTMLTableElement), data.results);
   fillClipping(byId("clipping", HTMLTableElement), data.results);
   await Promise.all([
@@ -223,7 +237,7 @@ for (const button of document.querySelectorAll("button")) {
   const preset = PRESETS[button.dataset.preset ?? ""];
   if (!preset) continue;
   button.addEventListener("click", () => {
-    state.update(preset);
+    state.update({ ...DEFAULTS, ...preset });
     showState();
     changed();
   });

@@ -24,7 +24,7 @@ const errors = new ErrorBox(byId("error"));
 
 const training = new Training({
   charts: createRunCharts({
-    curves: byId("curve-charts"), metric: byId("metric-chart"), probe: byId("probe-chart"),
+    curves: byId("curve-charts"), metric: byId("metric-box"), probe: byId("probe-box"),
   }),
   replay: new Replay({
     slider: byId("replay", HTMLInputElement), label: byId("replay-label"), charts: byId("replay-charts"),
@@ -47,7 +47,7 @@ const training = new Training({
 });
 const comparison = new Comparison(
   {
-    chart: byId("compare-chart"), runs: byId("compare-runs", HTMLTableElement),
+    chart: byId("compare-box"), runs: byId("compare-runs", HTMLTableElement),
     status: byId("compare-status", HTMLOutputElement), progress: byId("compare-progress", HTMLProgressElement),
     errors: new ErrorBox(byId("compare-error")), start: byId("compare-start", HTMLButtonElement),
     stop: byId("compare-stop", HTMLButtonElement),
