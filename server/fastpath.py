@@ -6,7 +6,7 @@ answer itself: served from the route, a repeated trace GET measured 0.7 times /h
 throughput in benchmarks/load.py, under its 0.8 target; served from here, above 1. So this
 ASGI middleware is where a kept trace is answered: it looks the raw query string up in the
 trace cache (`BuiltinTraces`, which the route fills) and answers with the ETag, 304 and gzip
-handling of `GzippedJson.response`. A query never seen, or whose answer the cache has let go,
+handling of `encoding.cached_response`. A query never seen, or whose answer the cache has let go,
 goes on to the route, which checks it and computes it once.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.encoding import cacheable_json
 from server.tracing import BuiltinTraces
 
 TRACE_PATH = "/api/trace"
@@ -31,7 +32,7 @@ class CachedTraceGets:
             traces: BuiltinTraces = scope["app"].state.traces
             kept = traces.kept(scope["query_string"])
             if kept is not None:
-                response = kept.response(Request(scope), traces.settings.cache_max_age)
+                response = cacheable_json(Request(scope), kept, traces.settings.cache_max_age)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

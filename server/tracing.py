@@ -8,16 +8,10 @@ counted against the trace cache's byte budget.
 
 from __future__ import annotations
 
-import gzip
-import sys
-import zlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from fastapi import HTTPException, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import HTTPException
 
 from models.analysis import SATURATION_GATES, Analysis, analyse
 from models.bptt import BPTT
@@ -27,7 +21,7 @@ from models.spec import Limits, ModelSpec, SpecError, make_spec
 from models.trace import LossMode, Trace, trace
 from models.zoo import ZooModel
 from server.cache import Answers
-from server.encoding import CACHED_GZIP_LEVEL, json_bytes, negotiate, strong_etag
+from server.encoding import GzippedJson, json_bytes
 from server.errors import InputError, spec_error_at
 from server.schemas import InlineModel
 from server.schemas.core import shown
@@ -227,63 +221,6 @@ def total_loss(result: Trace) -> float:
     if with_target.size == 0:
         return 0.0
     return float(with_target.sum() if result.loss_mode == "all" else with_target[-1])
-
-
-# A client that does not accept gzip gets the JSON inflated in pieces of at most this many
-# bytes, from this many bytes of gzip at a time.
-INFLATE_CHUNK = 2**18
-
-
-@dataclass(frozen=True)
-class GzippedJson:
-    """A JSON answer as kept for repeated GETs: its gzip bytes and the strong ETag of the JSON.
-
-    Only the gzip is kept: a trace's JSON is about 2.2 times its gzip (a 2000-step code-lstm
-    trace: 53 MB of JSON, 24 MB of gzip), browsers all accept gzip, and the rare client that
-    does not gets the JSON decompressed a chunk at a time as it is sent.
-    """
-
-    gzipped: bytes
-    etag: str
-
-    @classmethod
-    def of(cls, body: bytes) -> GzippedJson:
-        return cls(gzip.compress(body, compresslevel=CACHED_GZIP_LEVEL, mtime=0), strong_etag(body))
-
-    def nbytes(self) -> int:
-        return sys.getsizeof(self) + sys.getsizeof(self.gzipped) + sys.getsizeof(self.etag)
-
-    def response(self, request: Request, max_age: int) -> Response:
-        """As `encoding.cached_response` answers: the representation `negotiate` chooses, with
-        its ETag, Cache-Control and Vary, or a 304 when the client holds it; the JSON is
-        inflated as it is sent."""
-        chosen = negotiate(request, self.etag)
-        headers = {
-            "ETag": chosen.etag,
-            "Cache-Control": f"public, max-age={max_age}",
-            "Vary": "Accept-Encoding",
-        }
-        if chosen.not_modified:
-            return Response(status_code=304, headers=headers)
-        if chosen.gzip:
-            headers["Content-Encoding"] = "gzip"
-            return Response(self.gzipped, media_type="application/json", headers=headers)
-        return StreamingResponse(self.inflated(), media_type="application/json", headers=headers)
-
-    async def inflated(self) -> AsyncIterator[bytes]:
-        """The JSON, in chunks of at most INFLATE_CHUNK bytes (never an empty one)."""
-        inflate = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
-        data = memoryview(self.gzipped)
-        for start in range(0, len(data), INFLATE_CHUNK):
-            pending: bytes | memoryview = data[start : start + INFLATE_CHUNK]
-            while pending:
-                chunk = inflate.decompress(pending, INFLATE_CHUNK)
-                pending = inflate.unconsumed_tail
-                if chunk:
-                    yield chunk
-        rest = inflate.flush()
-        if rest:
-            yield rest
 
 
 class BuiltinTraces:

@@ -81,10 +81,15 @@ async def busy_handler(_: Request, exc: Exception) -> Response:
         f"{exc.endpoint} is busy: {exc.limit} requests are already running or queued in this "
         f"worker, the limit is {exc.limit}; retry after {exc.retry_after} s"
     )
+    return busy_response([exc.endpoint], message, exc.retry_after)
+
+
+def busy_response(loc: list[str], message: str, retry_after: int) -> Response:
+    """A 429 naming what is full, with Retry-After."""
     return json_response(
-        error_body([exc.endpoint], message, "busy"),
+        error_body(loc, message, "busy"),
         status_code=429,
-        headers={"Retry-After": str(exc.retry_after)},
+        headers={"Retry-After": str(retry_after)},
     )
 
 
@@ -136,12 +141,7 @@ class HeldBodies:
             f"body has {size} bytes and the limit is {self.max_bytes} (max_held_body_bytes); "
             f"retry after {self.retry_after} s"
         )
-        refusal = json_response(
-            error_body(["body"], message, "busy"),
-            status_code=429,
-            headers={"Retry-After": str(self.retry_after)},
-        )
-        await refusal(scope, receive, send)
+        await busy_response(["body"], message, self.retry_after)(scope, receive, send)
 
 
 async def read_body(receive: Receive) -> bytes | None:

@@ -21,9 +21,10 @@ from starlette.datastructures import State
 from models.explorer import Exploration, ExploreConfig, explore
 from models.spec import Limits
 from server.cache import ENTRY_OVERHEAD, LARGEST_SHARE, Answers, LruCache
+from server.encoding import GzippedJson
 from server.routes import explore as explore_route
 from server.settings import Settings
-from server.tracing import BuiltinTraces, GzippedJson, TraceKey
+from server.tracing import BuiltinTraces, TraceKey
 
 MiB = 2**20
 EXPLORE = {"cells": ["rnn", "gru"], "steps": 40, "hidden_size": 8, "seed": 7}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from models.trace import LossMode
 from server.deps import SettingsDep, TraceCacheDep, ZooDep
-from server.encoding import json_bytes
+from server.encoding import cacheable_json, json_bytes
 from server.schemas import TraceRequest, TraceResponse
 from server.tracing import check_trace_size, model_spec, resolve_model, trace_payload
 from server.work import work_gate
@@ -50,7 +50,7 @@ async def get_trace(
     gate = work_gate(request, "trace")
     query = request.scope["query_string"]  # server/fastpath.py finds the answer by it
     answer = await traces.answers.get(query, lambda: gate.run(traces.compute, key))
-    return answer.response(request, settings.cache_max_age)
+    return cacheable_json(request, answer, settings.cache_max_age)
 
 
 @router.post("", response_model=TraceResponse, responses=ERRORS)

@@ -13,7 +13,6 @@ from pathlib import Path
 import plotly
 import swagger_ui_bundle
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -66,13 +65,9 @@ class KeptStaticFiles(StaticFiles):
             return found
         request = Request(scope)
         version = f"{found.stat_result.st_mtime_ns} {found.stat_result.st_size}"
-        body = await run_in_threadpool(
-            kept_body,
-            request,
-            f"static {found.path} {version}",
-            Path(found.path).read_bytes,
-            found.media_type or "application/octet-stream",
-        )
+        media_type = found.media_type or "application/octet-stream"
+        key = f"static {found.path} {version}"  # read on first use only (a few KB to ~1 MB)
+        body = kept_body(request, key, Path(found.path).read_bytes, media_type)
         return cached_response(request, body, "public, no-cache")
 
 
