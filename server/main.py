@@ -55,7 +55,8 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(HeadAsGet)
-    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
+    # outermost: every answer carries the headers
+    app.add_middleware(SecurityHeaders, frame_ancestors=get_settings().frame_ancestors)
     return app
 
 

@@ -11,6 +11,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from models.spec import Limits
 from models.zoo import CHECKPOINT_DIR
 
+# CSP frame-ancestors sources: 'self', 'none', or scheme/host sources (https:, *.example.edu,
+# https://slides.example.edu:8443), separated by spaces: nothing that ends the directive.
+SCHEME = r"[A-Za-z][A-Za-z0-9+.-]*"
+HOST_SOURCE = rf"(?:{SCHEME}://)?[A-Za-z0-9*.-]+(?::(?:[0-9]+|\*))?(?:/[^\s;,'\"]*)?"
+FRAME_SOURCE = rf"(?:'self'|'none'|{SCHEME}:|{HOST_SOURCE})"
+FRAME_SOURCES = rf"^{FRAME_SOURCE}(?: +{FRAME_SOURCE})*$"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UNROLLED_")
@@ -122,6 +129,12 @@ class Settings(BaseSettings):
         ge=1,
         description="open connections per worker; one more closes the longest idle one, or "
         "gets a 503 when none is idle",
+    )
+    frame_ancestors: str = Field(
+        "'self'",
+        pattern=FRAME_SOURCES,
+        description="pages that may show Unrolled in a frame (CSP frame-ancestors): 'self', "
+        "'none', or origins separated by spaces, e.g. \"'self' https://slides.example.edu\"",
     )
     checkpoint_dir: Path = Field(CHECKPOINT_DIR, description="folder of built-in checkpoints")
 

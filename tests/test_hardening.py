@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from pydantic import ValidationError
 
 from server.encoding import gzip_etag
+from server.security import security_headers
+from server.settings import Settings
 
 
 @pytest.mark.parametrize("path", ["/", "/docs", "/healthz", "/api/models", "/favicon.ico"])
@@ -16,10 +19,30 @@ def test_security_headers_on_every_response(client, path):
     policy = response.headers["content-security-policy"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["script-src"] == "'self'"  # no inline script, no third-party origin
-    assert directives["frame-ancestors"] == "'none'"
+    assert directives["frame-ancestors"] == "'self'"  # slides on this origin may embed a page
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
     assert not re.search(r"https?:", policy)
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize(
+    ("setting", "frame_options"),
+    [("'none'", "DENY"), ("'self' https://slides.example.edu", None), ("https:", None)],
+)
+def test_frame_ancestors_is_a_setting(setting, frame_options):
+    headers = dict(security_headers(setting))
+    policy = headers[b"content-security-policy"].decode()
+    assert policy.endswith(f"frame-ancestors {setting}")
+    assert headers.get(b"x-frame-options") == (frame_options and frame_options.encode())
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "'self'; script-src *", "'unsafe-inline'", "https://a.example,https://b.example"]
+)
+def test_a_frame_ancestors_setting_that_would_change_the_policy_is_refused(bad):
+    with pytest.raises(ValidationError, match="frame_ancestors"):
+        Settings(frame_ancestors=bad)
 
 
 def test_errors_carry_the_headers_too(client):

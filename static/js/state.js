@@ -66,13 +66,16 @@ export class UrlState {
   }
 
   /**
-   * Change some fields and mirror the whole state in the URL (no new history entry).
+   * Change some fields and mirror the whole state in the URL (no new history entry). Query
+   * fields the page does not own (present.js's `present` and `embed`, story.js's `story` and
+   * `scene`) are kept.
    * @param {Patch<P>} patch
    */
   update(patch) {
     for (const name of Object.keys(patch)) this.prop(name);
     Object.assign(this.values, patch);
-    const params = new URLSearchParams(Object.entries(this.values).map(([name, value]) => [name, String(value)]));
+    const params = new URLSearchParams(window.location.search);
+    for (const [name, value] of Object.entries(this.values)) params.set(name, String(value));
     window.history.replaceState(null, "", `${window.location.pathname}?${params}`);
   }
 }

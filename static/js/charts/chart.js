@@ -43,6 +43,17 @@ export class Chart extends ChartFigure {
     new ResizeObserver(() => {
       if (this.drawn) Plotly.Plots.resize(this.plot);
     }).observe(this.plot);
+    /** @type {[object[], object, import("./table.js").TableData] | null} the last drawing */
+    this.last = null;
+    // Full screen (`F`, present.js) or back: draw again at the screen's height or the chart's own.
+    document.addEventListener("fullscreenchange", () => {
+      if (this.last && (this.fullScreen() || this.plot.offsetHeight > this.height + 1)) this.render(...this.last);
+    });
+  }
+
+  /** Whether this chart is what the screen shows full. */
+  fullScreen() {
+    return document.fullscreenElement?.contains(this.figure) ?? false;
   }
 
   /**
@@ -54,8 +65,11 @@ export class Chart extends ChartFigure {
    */
   async render(traces, layout, tableData) {
     this.tableData = tableData;
+    this.last = [traces, layout, tableData];
     this.fillTableIfOpen();
+    /** @type {Record<string, unknown>} */
     const fullLayout = { ...baseLayout(this.height), ...layout };
+    if (this.fullScreen()) fullLayout.height = window.innerHeight - this.caption.offsetHeight - 48;
     if (this.drawn) {
       await Plotly.react(this.plot, traces, fullLayout, this.plotConfig);
     } else {

@@ -1,0 +1,193 @@
+/**
+ * Guided stories: a page's lecture as a sequence of scenes. Each scene is one sentence of
+ * narration, the complete state it sets (every control it depends on, so the order scenes are
+ * shown in never leaks state), what it highlights, and optionally a question the class answers
+ * before the reveal (predict, then see): its answer and explanation stay hidden until a choice
+ * is made. Story and scene live in the URL (`story=`, `scene=` counted from 1), so a link
+ * opens the lecture where it was.
+ *
+ * Keys while a story runs: PageDown / PageUp (what a presenter's clicker sends) the next and
+ * the previous scene, 1-9 a question's choices; outside a story they are the page's own.
+ * Test hooks: `body[data-story]`, `body[data-scene]` (1-based), `body[data-story-ready]`
+ * ("true" once a scene's state is shown).
+ */
+import { el } from "./dom.js";
+import { setQueryField, typingOrModified } from "./present.js";
+
+/**
+ * @typedef {{prompt: string, choices: string[], answer: number, explain: string}} Question
+ *   `answer` indexes `choices`
+ * @typedef {Record<string, string | number>} SceneState a page's URL fields
+ * @typedef {{narration: string, state: SceneState, highlight?: string, question?: Question}} Scene
+ *   `highlight` a CSS selector
+ * @typedef {{id: string, title: string, scenes: Scene[]}} Story
+ * @typedef {(state: SceneState) => void | Promise<void>} ApplyScene shows a scene's state
+ *   (the page's defaults with the scene's fields over them)
+ */
+
+const HIGHLIGHT = "story-highlight";
+
+export class StoryPlayer {
+  /**
+   * @param {HTMLElement} container where the story picker and the scene bar are drawn
+   * @param {Story[]} stories
+   * @param {ApplyScene} apply
+   */
+  constructor(container, stories, apply) {
+    this.stories = stories;
+    this.apply = apply;
+    /** @type {Story | null} */
+    this.story = null;
+    this.scene = 0;
+    /** @type {Map<string, number>} the choice made per "story/scene" */
+    this.choices = new Map();
+    this.token = 0;
+    container.classList.add("story");
+    this.picker = el("div", { class: "story-picker", role: "group", "aria-label": "Lecture stories" });
+    this.picker.append(el("span", { class: "story-label" }, "Lecture:"));
+    for (const story of stories) {
+      const button = el("button", { type: "button", "data-story": story.id }, `▶ ${story.title}`);
+      button.addEventListener("click", () => this.show(story, 0));
+      this.picker.append(button);
+    }
+    this.bar = el("section", { class: "story-bar", "aria-label": "Story", hidden: "" });
+    this.heading = el("h2", { class: "story-title" });
+    this.counter = el("span", { class: "story-counter" });
+    this.narration = el("p", { class: "story-narration", "aria-live": "polite" });
+    this.question = el("div", { class: "story-question" });
+    this.previous = el("button", { type: "button", "aria-keyshortcuts": "PageUp" }, "◀ Previous");
+    this.next = el("button", { type: "button", class: "primary", "aria-keyshortcuts": "PageDown" }, "Next ▶");
+    const leave = el("button", { type: "button", class: "link-button" }, "Leave the story");
+    this.previous.addEventListener("click", () => this.move(-1));
+    this.next.addEventListener("click", () => this.move(1));
+    leave.addEventListener("click", () => this.leave());
+    const nav = el("div", { class: "story-nav" });
+    nav.append(this.previous, this.counter, this.next, leave);
+    const head = el("div", { class: "story-head" });
+    head.append(this.heading, nav);
+    this.bar.append(head, this.narration, this.question);
+    container.append(this.picker, this.bar);
+    // Capture: a story's PageDown moves the scene before the page's own step keys see it.
+    window.addEventListener("keydown", (event) => this.onKey(event), true);
+  }
+
+  /** Open the story and scene the URL names (call once the page can show a state). */
+  resume() {
+    const params = new URLSearchParams(window.location.search);
+    const story = this.stories.find((s) => s.id === params.get("story"));
+    if (!story) return;
+    const scene = Number.parseInt(params.get("scene") ?? "1", 10);
+    this.show(story, Number.isFinite(scene) ? Math.min(Math.max(scene - 1, 0), story.scenes.length - 1) : 0);
+  }
+
+  /**
+   * Show a scene: set its state, then its narration, question and highlight.
+   * @param {Story} story
+   * @param {number} index 0-based
+   */
+  async show(story, index) {
+    const token = ++this.token;
+    this.story = story;
+    this.scene = index;
+    const scene = story.scenes[index];
+    setQueryField("story", story.id);
+    setQueryField("scene", String(index + 1));
+    Object.assign(document.body.dataset, { story: story.id, scene: String(index + 1), storyReady: "false" });
+    this.bar.hidden = false;
+    this.picker.hidden = true;
+    this.heading.textContent = story.title;
+    this.counter.textContent = `${index + 1} / ${story.scenes.length}`;
+    this.narration.textContent = scene.narration;
+    this.previous.disabled = index === 0;
+    this.next.disabled = index === story.scenes.length - 1;
+    this.showQuestion(scene);
+    await this.apply(scene.state);
+    if (token !== this.token) return;
+    this.highlight(scene.highlight);
+    document.body.dataset.storyReady = "true";
+  }
+
+  /**
+   * The scene's question, its choices, and (once one is chosen) the answer and why.
+   * @param {Scene} scene
+   */
+  showQuestion(scene) {
+    this.question.replaceChildren();
+    const question = scene.question;
+    if (!question) return;
+    const key = `${this.story?.id}/${this.scene}`;
+    const chosen = this.choices.get(key);
+    const choices = el("div", { class: "story-choices", role: "group", "aria-label": question.prompt });
+    question.choices.forEach((text, k) => {
+      const button = el("button", { type: "button", "aria-keyshortcuts": String(k + 1) }, `${k + 1}. ${text}`);
+      if (chosen !== undefined) {
+        button.setAttribute("aria-pressed", String(k === chosen));
+        if (k === question.answer) button.classList.add("right");
+        else if (k === chosen) button.classList.add("wrong");
+      }
+      button.addEventListener("click", () => this.choose(k));
+      choices.append(button);
+    });
+    this.question.append(el("p", { class: "story-prompt" }, question.prompt), choices);
+    if (chosen === undefined) return;
+    const verdict = chosen === question.answer ? "Yes: " : `No, it is “${question.choices[question.answer]}”: `;
+    this.question.append(el("p", { class: "story-reveal", role: "status" }, verdict + question.explain));
+  }
+
+  /**
+   * Answer the current scene's question: the reveal shows.
+   * @param {number} choice
+   */
+  choose(choice) {
+    if (!this.story) return;
+    const scene = this.story.scenes[this.scene];
+    if (!scene.question || choice >= scene.question.choices.length) return;
+    this.choices.set(`${this.story.id}/${this.scene}`, choice);
+    this.showQuestion(scene);
+  }
+
+  /**
+   * The next (1) or the previous (-1) scene.
+   * @param {number} delta
+   */
+  move(delta) {
+    if (!this.story) return;
+    const index = this.scene + delta;
+    if (index >= 0 && index < this.story.scenes.length) this.show(this.story, index);
+  }
+
+  /** Back to the page on its own: the story bar closes, the state stays. */
+  leave() {
+    this.token++;
+    this.story = null;
+    this.highlight(undefined);
+    setQueryField("story", null);
+    setQueryField("scene", null);
+    for (const name of ["story", "scene", "storyReady"]) delete document.body.dataset[name];
+    this.bar.hidden = true;
+    this.picker.hidden = false;
+  }
+
+  /**
+   * Mark the scene's subject (and bring it into view), unmarking the last one.
+   * @param {string | undefined} selector
+   */
+  highlight(selector) {
+    for (const element of document.querySelectorAll(`.${HIGHLIGHT}`)) element.classList.remove(HIGHLIGHT);
+    if (!selector) return;
+    const marked = [...document.querySelectorAll(selector)];
+    for (const element of marked) element.classList.add(HIGHLIGHT);
+    marked[0]?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  }
+
+  /** @param {KeyboardEvent} event */
+  onKey(event) {
+    if (!this.story || typingOrModified(event)) return;
+    if (event.key === "PageDown") this.move(1);
+    else if (event.key === "PageUp") this.move(-1);
+    else if (/^[1-9]$/.test(event.key) && this.story.scenes[this.scene].question) this.choose(Number(event.key) - 1);
+    else return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}
