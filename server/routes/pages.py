@@ -27,6 +27,21 @@ router = APIRouter(include_in_schema=False)
 
 PAGES = ("hello", "explore", "gradients", "lab")  # each renders templates/<page>.html
 
+# The lecture's arc as the pages' guided stories (static/js/<page>/stories.js), in teaching
+# order: (page, story id, title, what it shows). The home page links each one.
+LECTURE = (
+    ("/hello", "forward", "Forward: reading “hello”", "a prediction at every step"),
+    ("/hello", "bptt", "Backpropagation through time", "shared weights' gradients add up"),
+    ("/hello", "update", "The update: one SGD step", "W − η ∂L/∂W; the loss before → after"),
+    ("/gradients", "vanish-explode", "Vanishing, saturating, exploding", "‖∂L/∂h‖ steps back"),
+    ("/gradients", "lstm-france", "The LSTM remembers France", "the forget gate's carousel"),
+    ("/hello", "lstm", "The LSTM's cell state", "the same “hello” through an LSTM"),
+    ("/lab", "memory", "How far back can a network remember?", "an RNN and an LSTM train live"),
+    ("/lab", "exploding", "Exploding gradients and clipping", "too high a rate, then clipped"),
+    ("/explore", "quote-unit", "Find the quote unit", "one unit knows it is inside a quote"),
+    ("/explore", "temperature", "Temperature", "sampling a trained model, cold and hot"),
+)
+
 
 def page_response(
     request: Request, template: str, context: Callable[[], dict[str, Any]]
@@ -42,7 +57,11 @@ def page_response(
 
 
 def with_zoo(zoo: ZooDep, page: str) -> Callable[[], dict[str, Any]]:
-    return lambda: {"models": [summary(model) for model in zoo.values()], "page": page}
+    return lambda: {
+        "models": [summary(model) for model in zoo.values()],
+        "page": page,
+        "lecture": LECTURE,
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
