@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -20,8 +19,6 @@ from server.security import SecurityHeaders
 from server.settings import get_settings
 from server.tracing import BuiltinTraces
 from server.work import install_work_gates
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 @asynccontextmanager
@@ -46,7 +43,7 @@ def create_app() -> FastAPI:
     routers = (health, imports, models, trace, generate, explore, train, vendor, pages)
     for module in routers:  # pages last: catch-all /{page}
         app.include_router(module.router)
-    vendor.mount_static(app, STATIC_DIR)
+    vendor.mount_static(app, vendor.STATIC_DIR)
     install_error_handlers(app)
     install_work_gates(app)
     app.add_middleware(CachedTraceGets)

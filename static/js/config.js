@@ -66,6 +66,7 @@ export const COLOURS = {
 /** Fonts and chart sizes in CSS pixels. */
 export const SIZES = {
   font: 18,
+  presenterFont: 22, // the presenter view's (present.js)
   chartHeight: 300,
   smallChartHeight: 220,
 };

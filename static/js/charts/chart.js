@@ -5,6 +5,7 @@
  */
 import { COLOURS, SIZES, TIMINGS } from "../config.js";
 import { el } from "../dom.js";
+import { presenting } from "../present.js";
 import { ChartFigure } from "./figure.js";
 
 /**
@@ -16,7 +17,7 @@ function baseLayout(height) {
   return {
     height,
     margin: { l: 64, r: 24, t: 12, b: 56 },
-    font: { size: SIZES.font, color: COLOURS.text, family: "system-ui, sans-serif" },
+    font: { size: presenting() ? SIZES.presenterFont : SIZES.font, color: COLOURS.text, family: "system-ui, sans-serif" },
     paper_bgcolor: COLOURS.background,
     plot_bgcolor: COLOURS.background,
     showlegend: false,
@@ -48,6 +49,10 @@ export class Chart extends ChartFigure {
     // Full screen (`F`, present.js) or back: draw again at the screen's height or the chart's own.
     document.addEventListener("fullscreenchange", () => {
       if (this.last && (this.fullScreen() || this.plot.offsetHeight > this.height + 1)) this.render(...this.last);
+    });
+    // The presenter view on or off: the chart's type follows the page's.
+    document.addEventListener("unrolled:present", () => {
+      if (this.last) this.render(...this.last);
     });
   }
 
