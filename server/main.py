@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from models.zoo import load_zoo
+from server.assets import Assets
 from server.cache import Answers
 from server.encoding import NegotiatedGZip
 from server.errors import UnexpectedErrors, install_error_handlers
@@ -43,7 +44,8 @@ def create_app() -> FastAPI:
     routers = (health, imports, models, trace, generate, explore, train, vendor, pages)
     for module in routers:  # pages last: catch-all /{page}
         app.include_router(module.router)
-    vendor.mount_static(app, vendor.STATIC_DIR)
+    app.state.assets = Assets(vendor.STATIC_DIR)
+    vendor.mount_static(app, app.state.assets)
     install_error_handlers(app)
     install_work_gates(app)
     app.add_middleware(CachedTraceGets)

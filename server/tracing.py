@@ -21,6 +21,7 @@ from models.spec import Limits, ModelSpec, SpecError, make_spec
 from models.trace import LossMode, Trace, trace
 from models.zoo import ZooModel
 from server.cache import Answers
+from server.compact import display_numbers
 from server.encoding import GzippedJson, json_bytes
 from server.errors import InputError, spec_error_at
 from server.schemas import InlineModel
@@ -28,7 +29,7 @@ from server.schemas.core import shown
 from server.settings import Settings
 
 # model id, text, loss, projections, analysis, backward
-TraceKey = tuple[str, str, LossMode, bool, bool, bool]
+TraceKey = tuple[str, str, LossMode, bool, bool, bool, bool]  # ..., backward, compact
 
 
 def unknown_model(model_id: str, zoo: dict[str, ZooModel]) -> HTTPException:
@@ -247,8 +248,8 @@ class BuiltinTraces:
         return self.answers.cache.get(query)
 
     def compute(self, key: TraceKey) -> GzippedJson:
-        model_id, text, loss, projections, analysis, backward = key
+        model_id, text, loss, projections, analysis, backward, compact = key
         name, net = resolve_model(model_id, self.zoo, self.settings.limits(), "query")
         options = loss, projections, analysis, backward
         payload = trace_payload(name, net, text, *options, self.settings, "query")
-        return GzippedJson.of(json_bytes(payload))
+        return GzippedJson.of(json_bytes(display_numbers(payload) if compact else payload))

@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from server.assets import Assets
 from server.deps import ZooDep
 from server.encoding import cached_response, kept_body
 from server.routes.models import summary
@@ -47,12 +48,13 @@ def page_response(
     request: Request, template: str, context: Callable[[], dict[str, Any]]
 ) -> Response:
     """The rendered `template`, kept after its first request."""
-    page = kept_body(
-        request,
-        f"page {template}",
-        lambda: TEMPLATES.get_template(template).render(context()).encode(),
-        "text/html; charset=utf-8",
-    )
+    assets: Assets = request.app.state.assets
+
+    def render() -> bytes:
+        names = {"asset": assets.url, "preloads": assets.preloads}
+        return TEMPLATES.get_template(template).render(context() | names).encode()
+
+    page = kept_body(request, f"page {template}", render, "text/html; charset=utf-8")
     return cached_response(request, page, "no-cache")
 
 

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from models.trace import LossMode
+from server.compact import display_numbers
 from server.deps import SettingsDep, TraceCacheDep, ZooDep
 from server.encoding import cacheable_json, json_bytes
-from server.schemas import TraceRequest, TraceResponse
+from server.schemas import COMPACT, TraceRequest, TraceResponse
 from server.tracing import check_trace_size, model_spec, resolve_model, trace_payload
 from server.work import work_gate
 
@@ -42,11 +43,12 @@ async def get_trace(
     backward: Annotated[
         bool, Query(description="include dh, dc, dpre, dlogits and weight_grads: BPTT in numbers")
     ] = False,
+    compact: Annotated[bool, Query(description=COMPACT)] = False,
 ) -> Response:
     """Trace a built-in model over `text` (cached; strong ETag)."""
     spec = model_spec(model, traces.zoo, settings.limits(), "query")
     check_trace_size(spec, text, projections, analysis, backward, settings, "query")
-    key = (model, text, loss, projections, analysis, backward)
+    key = (model, text, loss, projections, analysis, backward, compact)
     gate = work_gate(request, "trace")
     query = request.scope["query_string"]  # server/fastpath.py finds the answer by it
     answer = await traces.answers.get(query, lambda: gate.run(traces.compute, key))
@@ -65,7 +67,7 @@ async def post_trace(
     def compute() -> bytes:
         name, net = resolve_model(request.model, zoo, settings.limits(), "body")
         payload = trace_payload(name, net, request.text, request.loss, *options, settings, "body")
-        return json_bytes(payload)
+        return json_bytes(display_numbers(payload) if request.compact else payload)
 
     body = await work_gate(http, "trace").run(compute)
     return Response(body, media_type="application/json")

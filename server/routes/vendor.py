@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from server.assets import Assets
 from server.encoding import cached_response, kept_body
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -62,6 +63,8 @@ class KeptStaticFiles(StaticFiles):
     Streamed, it went through the gzip middleware under the ETag of its plain bytes.
     """
 
+    cache_control = "public, no-cache"
+
     def file_response(
         self,
         full_path: str | os.PathLike[str],
@@ -81,9 +84,17 @@ class KeptStaticFiles(StaticFiles):
         media_type = found.media_type or "application/octet-stream"
         key = f"static {found.path} {version}"  # read on first use only (a few KB to ~1 MB)
         body = kept_body(request, key, Path(found.path).read_bytes, media_type)
-        return cached_response(request, body, "public, no-cache")
+        return cached_response(request, body, self.cache_control)
 
 
-def mount_static(app: FastAPI, directory: Path) -> None:
+class ReleaseStaticFiles(KeptStaticFiles):
+    """The static folder under its release's URL (server/assets.py): never changes there."""
+
+    cache_control = "public, max-age=31536000, immutable"
+
+
+def mount_static(app: FastAPI, assets: Assets) -> None:
+    directory = assets.directory
+    app.mount(assets.prefix, ReleaseStaticFiles(directory=directory), name="release")
     app.mount("/static", KeptStaticFiles(directory=directory), name="static")
     app.mount("/vendor/swagger-ui", KeptStaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")

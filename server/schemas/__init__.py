@@ -1,6 +1,7 @@
 """Request and response schemas, one module per feature; the core contract is re-exported."""
 
 from server.schemas.core import (
+    COMPACT,
     Health,
     InlineModel,
     LayerGradsOut,
@@ -17,6 +18,7 @@ from server.schemas.core import (
 )
 
 __all__ = [
+    "COMPACT",
     "Health",
     "InlineModel",
     "LayerGradsOut",

@@ -184,6 +184,13 @@ class ModelDetail(ModelSummary):
     state_dict: dict[str, TensorJSON] = Field(description="weights, PyTorch names and layout")
 
 
+COMPACT = (
+    "numbers rounded for display, 3-4x smaller: 5 decimals, or 4 significant digits under "
+    "0.01, rounded to odd so that any number shown with up to 3 decimals is the exact one's "
+    "(server/compact.py); the default is full float64"
+)
+
+
 class TraceRequest(BaseModel):
     # A misspelt field is an error, not ignored; "true" is not a boolean.
     model_config = ConfigDict(strict=True, extra="forbid")
@@ -212,6 +219,7 @@ class TraceRequest(BaseModel):
             "max_trace_values)"
         ),
     )
+    compact: bool = Field(False, description=COMPACT)
 
 
 class LayerOut(BaseModel):

@@ -7,11 +7,14 @@
 import { ApiError } from "./api.js";
 
 /**
- * Say whether the page shows its latest state (false while it loads, measures or draws).
+ * Say whether the page shows its latest state (false while it loads, measures or draws). The
+ * first time it does is marked in the page's performance timeline as `unrolled:ready`
+ * (benchmarks/page_speed.py reads it).
  * @param {boolean} ready
  */
 export function signalReady(ready) {
   document.body.dataset.ready = String(ready);
+  if (ready && performance.getEntriesByName("unrolled:ready").length === 0) performance.mark("unrolled:ready");
 }
 
 /** @type {Set<ErrorBox>} the boxes showing something now */
