@@ -4,6 +4,11 @@
  * (`?embed=1`, no site chrome) and the theme (`?theme=dark|light`, else the one chosen in this
  * browser, else the system's; `data-theme-chosen` when it was chosen) become attributes of
  * <html> that the CSS follows. present.js changes them later.
+ *
+ * It also holds the clicks a page cannot answer yet: a student who presses Next or a story
+ * before the page has shown its first state (its modules, Plotly and its data still loading)
+ * has the click applied once the page is ready (status.js says so with `unrolled:ready`),
+ * never dropped. (The home page, static, holds nothing.)
  */
 (function boot() {
   const params = new URLSearchParams(window.location.search);
@@ -21,4 +26,24 @@
   if (theme === "dark" || theme === "light") root.dataset.themeChosen = "";
   else theme = window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
   root.dataset.theme = theme;
+
+  if (root.dataset.page === "index") return;
+  /** @type {HTMLElement[]} */
+  const held = [];
+  const CONTROLS = "main button, main [role=tab], main input[type=checkbox], main input[type=radio]";
+  /** @param {MouseEvent} event */
+  const hold = (event) => {
+    const control = event.target instanceof Element ? event.target.closest(CONTROLS) : null;
+    if (!(control instanceof HTMLElement)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    held.push(control);
+  };
+  document.addEventListener("click", hold, true);
+  document.addEventListener("unrolled:ready", () => {
+    document.removeEventListener("click", hold, true);
+    for (const control of held.splice(0)) {
+      if (control.isConnected && !control.matches(":disabled")) control.click();
+    }
+  }, { once: true });
 })();

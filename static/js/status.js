@@ -8,13 +8,16 @@ import { ApiError } from "./api.js";
 
 /**
  * Say whether the page shows its latest state (false while it loads, measures or draws). The
- * first time it does is marked in the page's performance timeline as `unrolled:ready`
- * (benchmarks/page_speed.py reads it).
+ * first time it does, the clicks held since the page opened are applied (boot.js), and the
+ * moment is marked in the page's performance timeline (benchmarks/page_speed.py reads it):
+ * both as `unrolled:ready`.
  * @param {boolean} ready
  */
 export function signalReady(ready) {
   document.body.dataset.ready = String(ready);
-  if (ready && performance.getEntriesByName("unrolled:ready").length === 0) performance.mark("unrolled:ready");
+  if (!ready || performance.getEntriesByName("unrolled:ready").length > 0) return;
+  performance.mark("unrolled:ready");
+  document.dispatchEvent(new Event("unrolled:ready"));
 }
 
 /** @type {Set<ErrorBox>} the boxes showing something now */
