@@ -78,8 +78,10 @@ function chartToShow() {
   const focused = document.activeElement?.closest(CHARTS);
   if (focused) return focused;
   if (lastChart?.isConnected && lastChart instanceof HTMLElement && lastChart.offsetParent !== null) return lastChart;
-  const candidates = [...document.querySelectorAll(`[data-main-chart], ${CHARTS}`)];
-  return candidates.find((chart) => chart instanceof HTMLElement && chart.offsetParent !== null) ?? null;
+  /** @param {string} selector the first shown element it matches (a list matches in page order) */
+  const shown = (selector) => [...document.querySelectorAll(selector)]
+    .find((chart) => chart instanceof HTMLElement && chart.offsetParent !== null);
+  return shown("[data-main-chart]") ?? shown(CHARTS) ?? null;
 }
 
 function toggleFullScreen() {

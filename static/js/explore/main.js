@@ -3,20 +3,25 @@
  * upload, export and every panel (`panels.js`).
  * Test hooks (besides status.js's): `body[data-cursor]` holds the step shown, `body[data-unit]`
  * the selected unit; every cursor redraw dispatches `explore:drawn` on document with `{cursor}`
- * (benchmarks/cursor_speed.py times it).
+ * (benchmarks/cursor_speed.py times it). The presenter view (present.js) shows the text, the
+ * time cursor and one panel (`focus=`), marked `data-core`; a story's scene (stories.js) sets a
+ * whole state, `generate=1` generating its text.
  */
 import { EXPLORE, TIMINGS } from "../config.js";
 import { byId, el, saveFile, showChar } from "../dom.js";
 import { addLocalModels, isLocalModel, loadLocalModel } from "../handoff.js";
 import { chooseNotation, fillNotationSelect, rememberNotation } from "../notation.js";
+import { presenting } from "../present.js";
 import { UrlState } from "../state.js";
 import { ErrorBox, signalReady } from "../status.js";
 import { StepControls } from "../stepper.js";
+import { StoryPlayer } from "../story.js";
 import { fetchTrace, linkTrace } from "../trace.js";
 import { fetchZoo, generate } from "./data.js";
 import { traceCsv } from "./exporter.js";
 import { ExplorePanels } from "./panels.js";
-import { PANELS, PROPS } from "./props.js";
+import { FOCUS_PANELS, PANELS, PROPS } from "./props.js";
+import { STORIES } from "./stories.js";
 import { setupUpload } from "./upload.js";
 
 /** @typedef {import("./data.js").ExploreTrace} ExploreTrace */
@@ -34,6 +39,7 @@ const generateForm = {
   temperature: byId("temperature", HTMLInputElement), seed: byId("seed", HTMLInputElement),
   status: byId("generate-status"),
 };
+const focusSelect = byId("focus", HTMLSelectElement);
 const errors = new ErrorBox(byId("error"), byId("views"));
 
 /** @type {Map<string, import("./data.js").ZooModel>} */
@@ -63,9 +69,27 @@ function settle() {
   signalReady(!loading && !drawing);
 }
 
-/** The panels listed in the state. */
+/** The panel the presenter view shows beside the text. */
+const focusPanel = () => (FOCUS_PANELS.includes(state.values.focus) ? state.values.focus : "predictions");
+
+/** The panels shown: the state's list, or in the presenter view the text and the focus panel. */
 function shownPanels() {
+  if (presenting()) return new Set(["text", focusPanel()]);
   return new Set(state.values.panels.split(",").filter((p) => PANELS.includes(p)));
+}
+
+/** Show the state's panels; the focus panel is the core view's and `F`'s main chart. */
+function showPanels() {
+  const focus = focusPanel();
+  focusSelect.value = focus;
+  for (const section of byId("views").querySelectorAll("section[data-panel]")) {
+    if (!(section instanceof HTMLElement) || section.dataset.panel === "text") continue;
+    section.toggleAttribute("data-core", section.dataset.panel === focus);
+    section.toggleAttribute("data-main-chart", section.dataset.panel === focus);
+  }
+  const shown = shownPanels();
+  for (const input of byId("panel-toggles").querySelectorAll("input")) input.checked = shown.has(input.value);
+  panels.setShown(shown);
 }
 
 /** The sample text of the state's model: the zoo's excerpt, or a stored model's own. */
@@ -249,7 +273,7 @@ function showTextControls() {
 /** Switch model: keep the user's own text, or take the new model's sample. */
 function changeModel() {
   const keepText = state.values.text !== "" && textInput.value !== sampleText();
-  state.update({ model: modelSelect.value, text: keepText ? state.values.text : "", prompt: "" });
+  state.update({ model: modelSelect.value, text: keepText ? state.values.text : "", prompt: "", generate: 0 });
   generation = null;
   describeModel();
   showTextControls();
@@ -257,28 +281,41 @@ function changeModel() {
 }
 
 /** Run the generation form: the generated text becomes the explored sequence. */
-async function runGeneration() {
+function runGeneration() {
   const prompt = generateForm.prompt.value;
-  const settings = {
-    prompt,
+  state.update({
+    prompt: prompt === sampleText().slice(0, 24) ? "" : prompt,
     length: Number(generateForm.length.value),
     temperature: Number(generateForm.temperature.value),
     seed: Number(generateForm.seed.value),
-  };
-  state.update({ ...settings, prompt: prompt === sampleText().slice(0, 24) ? "" : prompt });
+    generate: 1,
+  });
+  return generateText(true);
+}
+
+/**
+ * Generate the state's text (its prompt, length, temperature and seed), then trace it.
+ * @param {boolean} toPrompt put the cursor on the last prompt character (else keep the state's)
+ */
+async function generateText(toPrompt) {
+  const { model, length, temperature, seed } = state.values;
+  const settings = { prompt: state.values.prompt || sampleText().slice(0, 24), length, temperature, seed };
+  const token = ++loadToken; // a later trace or generation makes this one stale
   loading = true;
   settle();
   generateForm.status.textContent = "Generating…";
   try {
-    const result = await generate({ model: state.values.model, ...settings });
+    const result = await generate({ model, ...settings });
+    if (token !== loadToken) return;
     generation = result;
     generateForm.status.textContent =
-      `Generated ${result.generated.length} characters; the cursor is on the last prompt character, ` +
-      "whose prediction is the first sampled one.";
-    state.update({ text: result.text, cursor: Math.max(result.prompt.length - 1, 0) });
+      `Generated ${result.generated.length} characters` +
+      (toPrompt ? "; the cursor is on the last prompt character, whose prediction is the first sampled one." : ".");
+    state.update({ text: result.text, cursor: toPrompt ? Math.max(result.prompt.length - 1, 0) : state.values.cursor });
     textInput.value = result.text;
     await load();
   } catch (error) {
+    if (token !== loadToken) return;
     generateForm.status.textContent = "";
     errors.show(error, "Generation: ");
     loading = false;
@@ -295,12 +332,12 @@ function wireControls() {
     window.clearTimeout(typingTimer);
     typingTimer = window.setTimeout(() => {
       generation = null;
-      state.update({ text: textInput.value === sampleText() ? "" : textInput.value });
+      state.update({ text: textInput.value === sampleText() ? "" : textInput.value, generate: 0 });
       load();
     }, TIMINGS.typingDebounce);
   });
   byId("use-sample", HTMLButtonElement).addEventListener("click", () => {
-    state.update({ text: "" });
+    state.update({ text: "", generate: 0 });
     textInput.value = sampleText();
     load();
   });
@@ -326,13 +363,21 @@ function wireControls() {
   });
   const toggles = [...byId("panel-toggles", HTMLFieldSetElement).querySelectorAll("input")];
   for (const input of toggles) {
-    input.checked = shownPanels().has(input.value);
     input.addEventListener("change", () => {
       state.update({ panels: toggles.filter((box) => box.checked).map((box) => box.value).join(",") });
-      panels.setShown(shownPanels());
+      showPanels();
       drawAll();
     });
   }
+  focusSelect.addEventListener("change", () => {
+    state.update({ focus: focusSelect.value });
+    showPanels();
+    drawAll();
+  });
+  document.addEventListener("unrolled:present", () => {
+    showPanels();
+    drawAll();
+  });
   for (const form of ["setup", "text-form"]) byId(form, HTMLFormElement).addEventListener("submit", (e) => e.preventDefault());
   byId("generate", HTMLFormElement).addEventListener("submit", (event) => {
     event.preventDefault();
@@ -342,13 +387,31 @@ function wireControls() {
     if (trace) saveFile(traceCsv(trace), "text/csv", "trace.csv");
   });
   setupUpload(byId("upload", HTMLFormElement), byId("upload-status"), errors, (model) => {
-    state.update({ model, text: "", prompt: "" });
+    state.update({ model, text: "", prompt: "", generate: 0 });
     generation = null;
     fillModels();
     describeModel();
     showTextControls();
     load();
   });
+}
+
+/**
+ * Show a story's scene: every field at its default, the scene's over them (a complete state).
+ * @param {import("../story.js").SceneState} scene
+ */
+function applyScene(scene) {
+  window.clearTimeout(typingTimer);
+  const defaults = Object.fromEntries(PROPS.map((prop) => [prop.name, prop.default]));
+  state.update({ ...defaults, notation: state.values.notation, ...scene });
+  if (!zoo.has(state.values.model)) state.update({ model: defaultModel() });
+  generation = null;
+  fillModels();
+  describeModel();
+  showTextControls();
+  lossSelect.value = state.values.loss;
+  showPanels();
+  return state.values.generate === 1 ? generateText(false) : load();
 }
 
 /** Start: the zoo, the state's defaults, the controls, the first trace. */
@@ -370,9 +433,12 @@ async function start() {
   describeModel();
   showTextControls();
   wireControls();
-  panels.setShown(shownPanels());
+  showPanels();
   lossSelect.value = state.values.loss;
-  await load();
+  const story = new StoryPlayer(byId("story"), STORIES, applyScene);
+  const named = new URLSearchParams(window.location.search).get("story");
+  if (STORIES.some((s) => s.id === named)) story.resume();
+  else await (state.values.generate === 1 ? generateText(false) : load());
 }
 
 start();

@@ -8,6 +8,9 @@ export const PANELS = [
   "text", "connectivity", "predictions", "states", "gates", "gradients", "units", "saturation", "equations",
 ];
 
+/** The panels the presenter view can show beside the text (`focus=`). */
+export const FOCUS_PANELS = PANELS.filter((panel) => panel !== "text");
+
 export const PROPS = /** @type {const} */ ([
   { name: "model", type: "string", default: "" }, // "" = the first character model of the zoo
   { name: "text", type: "string", default: "" }, // "" = the model's own sample text
@@ -17,9 +20,11 @@ export const PROPS = /** @type {const} */ ([
   { name: "series", type: "string", default: "h" }, // colour the text by the unit's h_t or c_t (LSTM)
   { name: "loss", type: "string", default: "all" }, // gradients of the loss over all steps or the last
   { name: "panels", type: "string", default: PANELS.join(",") },
+  { name: "focus", type: "string", default: "predictions" }, // the panel the presenter view shows beside the text
   { name: "notation", type: "string", default: "" }, // "" = the one remembered in this browser
   { name: "prompt", type: "string", default: "" }, // generation: "" = the start of the model's sample
   { name: "length", type: "int", default: 200 },
   { name: "temperature", type: "float", default: 1.0 },
   { name: "seed", type: "int", default: 0 },
+  { name: "generate", type: "int", default: 0 }, // 1 = the text is generated (prompt, length, temperature, seed) on load
 ]);

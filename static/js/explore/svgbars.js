@@ -88,11 +88,12 @@ export class SvgBarChart extends ChartFigure {
     this.frameKey = key;
     this.frame = frame;
     const { x, y, w, h } = this.area();
-    const nodes = [svg("rect", { x: 0, y: 0, width: this.width, height: this.height, fill: COLOURS.background })];
+    const nodes = [svg("rect", { x: 0, y: 0, width: this.width, height: this.height, fill: COLOURS.background, class: "chart-ground" })];
     for (const tick of frame.yTicks) {
       const py = this.yOf(tick);
       nodes.push(
-        svg("line", { x1: x, x2: x + w, y1: py, y2: py, stroke: tick === 0 ? COLOURS.text : COLOURS.grid, "stroke-width": tick === 0 ? 1.5 : 1 }),
+        svg("line", { x1: x, x2: x + w, y1: py, y2: py, stroke: tick === 0 ? COLOURS.text : COLOURS.grid, "stroke-width": tick === 0 ? 1.5 : 1,
+          class: tick === 0 ? "zero-line" : "grid-line" }),
         svg("text", { x: x - 8, y: py + 6, "text-anchor": "end", fill: COLOURS.text }, formatNumber(tick, 1)),
       );
     }
@@ -199,6 +200,7 @@ export class SvgBarChart extends ChartFigure {
         const bar = index === null ? null : this.bars[0][index];
         bar?.setAttribute("stroke", width ? COLOURS.text : "none");
         bar?.setAttribute("stroke-width", String(width));
+        bar?.classList.toggle("outlined", Boolean(width));
       }
       this.outlined = outline;
     }

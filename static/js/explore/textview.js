@@ -5,21 +5,22 @@
  */
 import { el, showChar } from "../dom.js";
 
-/** Text on a background darker than this relative luminance is drawn white. */
+/** Text on a background darker than this relative luminance is drawn white, else near-black
+ * (whatever the theme's own ink: a pale cell under the dark theme's light text is unreadable). */
 const DARK_BACKGROUND = 0.36;
 
 /** @type {Map<string, string>} text colour of each background met so far */
 const textColours = new Map();
 
 /**
- * Readable text colour on an "rgb(r, g, b)" background ("" = the page's own).
+ * Readable text colour on an "rgb(r, g, b)" background.
  * @param {string} background
  * @returns {string}
  */
 function textOn(background) {
   let colour = textColours.get(background);
   if (colour === undefined) {
-    colour = luminance(background) < DARK_BACKGROUND ? "#ffffff" : "";
+    colour = luminance(background) < DARK_BACKGROUND ? "#ffffff" : "#111111";
     textColours.set(background, colour);
   }
   return colour;

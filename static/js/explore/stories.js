@@ -1,0 +1,103 @@
+/**
+ * The /explore part of the lecture as guided stories (story.js). Each scene's state is a set of
+ * /explore's URL fields over their defaults (props.js). The numbers the narration and the
+ * answers state (units, correlations, probabilities) are what the page computes for these
+ * states; tests/browser/test_explore_lecture.py checks each against the API.
+ */
+
+/** @type {import("../story.js").Story[]} */
+export const STORIES = [
+  {
+    id: "quote-unit",
+    title: "Find the quote unit",
+    scenes: [
+      {
+        narration: "This LSTM read thousands of lines of nested brackets and quoted strings; here it reads one more, coloured by its hidden unit 0.",
+        state: { model: "brackets-lstm", focus: "units" },
+        highlight: "#text-view",
+        question: {
+          prompt: "Will any single one of its 64 hidden units track whether we are inside a quote?",
+          choices: ["Yes: one unit follows it closely (|r| above 0.8)", "Only loosely (|r| between 0.3 and 0.8)", "No unit follows it (|r| below 0.3)"],
+          answer: 0,
+          explain: "the Find units panel correlates every unit with “inside quotes” over this text: the best, h 14, has r = −0.85.",
+        },
+      },
+      {
+        narration: "Find units ranks every unit by the Pearson correlation of its activation with a feature of the text: inside quotes, bracket depth, position in the line.",
+        state: { model: "brackets-lstm", focus: "units" },
+        highlight: "#units-list tr[data-feature='in_quotes']",
+      },
+      {
+        narration: "The best unit for “inside quotes”, h 14, now colours the text: compare its colour inside the strings with outside them.",
+        state: { model: "brackets-lstm", unit: 14, focus: "units" },
+        highlight: "#text-view",
+        question: {
+          prompt: "Its r is negative (−0.85): inside a quoted string, is h 14 high or low?",
+          choices: ["High (purple)", "Low (orange)", "Near zero (white)"],
+          answer: 1,
+          explain: "h 14 averages −0.51 inside quotes and +0.58 outside: a negative r means the unit falls when the feature rises.",
+        },
+      },
+      {
+        narration: "In the heatmap of every hidden unit over time, row 14 is the quote unit; the cursor sits inside the string \"( hh]d) af[ha((\".",
+        state: { model: "brackets-lstm", unit: 14, focus: "states", cursor: 12 },
+        highlight: "#chart-h",
+      },
+      {
+        narration: "Brackets count too: the cell state c 5 follows how deeply the brackets are nested (brackets inside strings do not count).",
+        state: { model: "brackets-lstm", unit: 5, series: "c", focus: "units" },
+        highlight: "#units-list tr[data-feature='bracket_depth']",
+        question: {
+          prompt: "Which state holds the bracket depth best?",
+          choices: ["The hidden state h_t", "The LSTM's cell state c_t", "Neither: no unit follows it"],
+          answer: 1,
+          explain: "the cell state, which the LSTM carries from step to step with few changes: c 5 reaches r = −0.87, the best hidden unit (h 19) r = −0.82.",
+        },
+      },
+    ],
+  },
+  {
+    id: "temperature",
+    title: "Temperature",
+    scenes: [
+      {
+        narration: "At temperature 0 the model always writes its most probable next character; the prompt is “Beautiful is”.",
+        state: { model: "zen-lstm", generate: 1, prompt: "Beautiful is", length: 120, temperature: 0, cursor: 11 },
+        highlight: "#text-view",
+        question: {
+          prompt: "This LSTM was trained on the Zen of Python. What will it write after “Beautiful is”?",
+          choices: ["The Zen of Python, word for word", "New sentences in the Zen's style", "Random letters"],
+          answer: 0,
+          explain: "it learned the Zen by heart, so always taking the likeliest character recites it from the start.",
+        },
+      },
+      {
+        narration: "Temperature divides the logits before the softmax: below 1 the likeliest characters grow likelier still.",
+        state: { model: "zen-lstm", generate: 1, prompt: "Beautiful is", length: 120, temperature: 0.5, cursor: 11 },
+        highlight: "#text-view",
+        question: {
+          prompt: "At temperature 0.5 (seed 0), will the 120 characters still be the Zen word for word?",
+          choices: ["Yes, the same text as at temperature 0", "Mostly, with a few changed words", "No, mostly new text"],
+          answer: 0,
+          explain: "the model is so sure of each next character that halving the temperature still samples the likeliest every time here.",
+        },
+      },
+      {
+        narration: "At temperature 1 it samples from its own probabilities: the cursor is on its least likely choice, an “s” the model gave p = 0.003 where it expected “g”.",
+        state: { model: "zen-lstm", generate: 1, prompt: "Beautiful is", length: 120, temperature: 1, cursor: 37 },
+        highlight: "#prediction",
+      },
+      {
+        narration: "At temperature 2 the logits are halved: the distribution flattens, and unlikely characters are sampled far more often.",
+        state: { model: "zen-lstm", generate: 1, prompt: "Beautiful is", length: 120, temperature: 2, cursor: 11 },
+        highlight: "#text-view",
+        question: {
+          prompt: "At temperature 2, will the generated text look more or less like the training text?",
+          choices: ["More like it", "About the same", "Less like it"],
+          answer: 2,
+          explain: "the model itself gives the characters sampled at temperature 2 a far lower probability (mean log p −3.0 per character, against −0.23 at temperature 1): most words are no longer English.",
+        },
+      },
+    ],
+  },
+];
