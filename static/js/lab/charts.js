@@ -95,6 +95,20 @@ export function log10Axis(series, title) {
   };
 }
 
+/** px a step's character label needs on the probe chart's x axis */
+const TICK_SPACE = 18;
+
+/** Below this width (px) the probe chart's x axis title is the short one (a phone's chart). */
+const NARROW = 520;
+
+/**
+ * The probe chart's x axis title, short enough for the chart's width.
+ * @param {number} width the chart's width in px
+ */
+export function probeAxisTitle(width) {
+  return width < NARROW ? "step t" : "step t of the probe sequence";
+}
+
 /** Room on the left for 10^k tick labels beside the axis title. */
 const MARGIN = { l: 88, r: 24, t: 12, b: 56 };
 
@@ -244,8 +258,11 @@ export function drawProbe(chart, probe, current, reference, labelledSteps = 40) 
     {
       transition: undefined,
       showlegend: true,
-      legend: { orientation: "h", y: -0.3 },
-      xaxis: { title: { text: "step t of the probe sequence" }, ...stepTicks(probe, labelledSteps) },
+      legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom" }, // under the axis title at any height
+      xaxis: {
+        title: { text: probeAxisTitle(chart.plot.clientWidth) },
+        ...stepTicks(probe, Math.min(labelledSteps, Math.floor(chart.plot.clientWidth / TICK_SPACE))),
+      },
       yaxis: log10Axis(table.map((s) => s.values), "‖∂L/∂h_t‖"),
       annotations: note,
       margin: { l: 90, r: 24, t: zeros === 0 ? 12 : 32, b: 130 },

@@ -10,6 +10,7 @@
  */
 export const LAB_PROPS = /** @type {const} */ ([
   { name: "mode", type: "string", default: "train" },
+  { name: "pace", type: "string", default: "live" }, // "live", or updates shown per second (pace.js)
   { name: "task", type: "string", default: "recall" },
   { name: "corpus", type: "string", default: "zen" },
   { name: "delay", type: "int", default: "" },
@@ -55,9 +56,11 @@ export const COMPARE_FIELDS = /** @type {const} */ ([
 ]);
 
 /**
- * The lecture's stories, as settings (applied over the current state). Measured with seed 0:
- * "explodes" diverges at update 13; "clipped" trains all 300 updates without diverging;
- * at D = 30 the RNN stays near chance in 500 updates while the LSTM reaches 100 %.
+ * The lecture's settings (a preset button applies one over the current state; a story scene
+ * over the page's defaults, stories.js). Measured with seed 0 (tests/browser/test_lab_lecture.py
+ * keeps these true): "explodes" diverges at update 13; "clipped" trains all 300 updates
+ * without diverging but ends no better than chance; at D = 30 the RNN ends at 24 % accuracy
+ * (chance 12.5 %) while the LSTM reaches 100 %.
  */
 /** @type {Record<string, LabPatch>} */
 export const PRESETS = {

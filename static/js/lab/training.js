@@ -2,7 +2,8 @@
  * One training run on the page: POST /api/train, read its events, and keep every view current.
  * Events are buffered and drawn together a few times a second (one Plotly.extendTraces per
  * chart for all the points that arrived), so the page keeps up with the stream at any rate and
- * leaves the CPU to the training when browser and server share a laptop.
+ * leaves the CPU to the training when browser and server share a laptop. At a lecture pace
+ * (pace.js) the events reach the views at the chosen rate of updates per second instead.
  *
  * Test hooks on <body>: `data-run` is idle | running | finished | stopped | time_limit |
  * diverged | error | ended; `data-update` is the last update received.
@@ -11,6 +12,8 @@ import { streamEvents } from "../api.js";
 import { LAB } from "../config.js";
 import { formatNumber } from "../dom.js";
 import { drawProbe, higherIsBetter, METRIC_NAMES, resetCurves, resetMetric } from "./charts.js";
+import { Pacer } from "./pace.js";
+import { chanceVerdict } from "./verdict.js";
 
 /**
  * @typedef {{update: number, loss: number | null, grad_norm: number | null, clipped: boolean,
@@ -67,7 +70,8 @@ export class Training {
    *   replay: import("./replay.js").Replay, model: import("./model-panel.js").ModelPanel,
    *   progress: HTMLProgressElement, status: HTMLElement, errors: import("../status.js").ErrorBox,
    *   probeDescription: HTMLElement, taskDescription: HTMLElement, views: HTMLElement,
-   *   onBusy: (busy: boolean) => void}} view
+   *   verdict: HTMLElement, onBusy: (busy: boolean) => void,
+   *   onStart: (estimatedSeconds: number | null) => void}} view
    */
   constructor(view) {
     this.view = view;
@@ -98,6 +102,9 @@ export class Training {
     this.ended = false;
     /** @type {number | null} the update whose loss or gradient was not finite */
     this.divergedAt = null;
+    /** updates shown, and how many of them were clipped */
+    this.counts = { updates: 0, clipped: 0 };
+    this.pacer = new Pacer((event, data) => this.onEvent(event, data));
   }
 
   /**
@@ -111,23 +118,27 @@ export class Training {
     const fresh = {
       request, name, start: null, log: [], pending: nothingPending(), last: null, lastEval: null, solvedAt: null,
       firstProbe: null, latestProbe: null, timer: 0, drawnAt: 0, drawCost: 0, ended: false, divergedAt: null,
+      counts: { updates: 0, clipped: 0 },
     };
     Object.assign(this, fresh);
   }
 
   /**
-   * Start a run of `request`; resolves when it has ended (any way).
+   * Start a run of `request`; resolves when it has ended (any way) and has been shown.
    * @param {import("./settings.js").TrainRequest} request
    * @param {string} name what the trained model will be called
+   * @param {number} rate updates shown per second (pace.js); 0: as they arrive
    */
-  async run(request, name) {
+  async run(request, name, rate = 0) {
     this.resetRun(request, name);
+    this.pacer.begin(rate);
     const controller = new AbortController();
     this.controller = controller;
     this.setState("running");
     this.view.onBusy(true);
     this.view.errors.clear();
     this.view.model.clear();
+    this.view.verdict.hidden = true;
     this.view.progress.value = 0;
     this.view.status.textContent = "starting…";
     // A screen reader hears the status when the run is over, not at every update.
@@ -135,9 +146,11 @@ export class Training {
     this.view.views.hidden = false;
     await resetCurves(this.view.charts, request);
     try {
-      await streamEvents("/api/train", request, (event, data) => this.onEvent(event, data), controller.signal);
+      await streamEvents("/api/train", request, (event, data) => this.receive(event, data), controller.signal);
+      await this.pacer.drained();
       this.flush();
-      if (!this.ended) this.finish("ended", `the connection closed at update ${this.last?.update ?? 0} before the run finished`);
+      if (!this.ended && controller.signal.aborted) this.finish("stopped", `stopped at update ${this.last?.update ?? 0}`);
+      else if (!this.ended) this.finish("ended", `the connection closed at update ${this.last?.update ?? 0} before the run finished`);
     } catch (error) {
       this.flush();
       if (controller.signal.aborted) this.finish("stopped", `stopped at update ${this.last?.update ?? 0}`);
@@ -150,9 +163,26 @@ export class Training {
     this.view.onBusy(false);
   }
 
-  /** Stop the run: abort the request (the server stops its work when the client leaves). */
+  /** Stop the run where it is shown: abort the request (the server stops its work when the
+   * client leaves) and drop the events not shown yet. */
   stop() {
+    this.pacer.cancel();
     this.controller?.abort();
+  }
+
+  /** Show the rest of a paced run at once. */
+  skip() {
+    this.pacer.skip();
+  }
+
+  /**
+   * An event from the server: kept for the run's download, shown at the pace.
+   * @param {string} event
+   * @param {any} data
+   */
+  receive(event, data) {
+    this.log.push({ event, data });
+    this.pacer.push(event, data);
   }
 
   /**
@@ -160,7 +190,6 @@ export class Training {
    * @param {any} data
    */
   onEvent(event, data) {
-    this.log.push({ event, data });
     if (event === "start") this.onStart(data);
     else if (event === "progress") this.onProgress(data);
     else if (event === "eval") this.onEval(data);
@@ -181,7 +210,11 @@ export class Training {
     this.view.probeDescription.textContent = `Probe: ${probe.description}`;
     this.view.replay.reset(probe, task.metric);
     resetMetric(this.view.charts.metric, task);
-    this.view.status.textContent = `training… about ${duration(data.estimated_seconds)} for ${data.steps} updates`;
+    this.view.onStart(data.estimated_seconds);
+    const rate = this.pacer.rate;
+    this.view.status.textContent = rate > 0
+      ? `showing ${data.steps} updates at ${rate} per second: about ${duration(data.steps / rate)}`
+      : `training… about ${duration(data.estimated_seconds)} for ${data.steps} updates`;
   }
 
   /**
@@ -203,7 +236,9 @@ export class Training {
       loss.y.push(value);
       norm.x.push(update);
       norm.y.push(norms[k]);
+      this.counts.updates += 1;
       if (flags[k]) {
+        this.counts.clipped += 1;
         clipped.x.push(update);
         clipped.y.push(norms[k]);
       }
@@ -321,10 +356,24 @@ export class Training {
       this.view.progress.value = this.last.update;
     }
     if (text) this.view.status.textContent = `${text}${this.scoreText()}`;
+    this.showVerdict(state);
     const snapshot = this.view.replay.snapshots.at(-1);
     if (!this.view.model.model && snapshot && this.start?.model) {
       this.offerModel({ ...this.start.model, state_dict: snapshot.state_dict }, snapshot.update);
     }
+  }
+
+  /**
+   * Say so when the run ended no better than chance (a diverged run has its own message).
+   * @param {string} state how the run ended
+   */
+  showVerdict(state) {
+    const task = this.start?.task;
+    const text = task && this.request && state !== "diverged" && state !== "error"
+      ? chanceVerdict(task, this.lastEval?.value ?? null, this.request, this.counts)
+      : null;
+    this.view.verdict.textContent = text ?? "";
+    this.view.verdict.hidden = text === null;
   }
 
   /** @param {string} state */
