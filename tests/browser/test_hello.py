@@ -101,6 +101,7 @@ def assert_view(
         "step": str(step),
         "notation": notation,
         "lr": "1",
+        "sgd": "0",
     }
     assert url_state(page) == expected_state
     expect(page.locator("#step-label")).to_contain_text(f"t = {step} of {len(text) - 1}")

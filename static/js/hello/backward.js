@@ -2,8 +2,8 @@
  * The backward phase of /hello, one step at a time: what this step's loss is and the total,
  * the chain rule with this step's numbers (equations.js), and each shared weight's gradient
  * summed over the steps visited so far.
- * Test hooks: `#loss-table td[data-value]` (per step, and the total), the equations'
- * `mtable[data-name]` with `data-values` at full precision.
+ * Test hooks: `#loss-table td[data-value]` (per step, and the total), `.dh-norm[data-value]`
+ * (the length of ∂L/∂h_t), the equations' `mtable[data-name]` with `data-values` at full precision.
  */
 import { el, showChar } from "../dom.js";
 import { backwardEquations, gradientSumEquations } from "../equations.js";
@@ -69,8 +69,13 @@ export class BackwardPanel {
     const here = target === null
       ? "no target at the last step: no loss here, and no later step to send a gradient back"
       : `target “${showChar(target)}”, this step's loss L${subscript(t)} = ${formatLoss(loss)}`;
-    summary.textContent = `Backward at t = ${t} (from ${last} down to 0): input “${showChar(trace.tokens[t])}”, ` +
-      `${here}. Every gradient is of the total loss L = ${lossSum(last - 1)} = ${formatLoss(trace.total_loss)}.`;
+    const norm = Math.hypot(...trace.grads[0].dh[t]);
+    const size = el("span", { class: "dh-norm", "data-value": String(norm) },
+      `‖∂L/∂h${subscript(t)}‖ = ${formatLoss(norm)}.`);
+    const total = el("span", { "data-secondary": "" },
+      `Every gradient is of the total loss L = ${lossSum(last - 1)} = ${formatLoss(trace.total_loss)}. `);
+    summary.replaceChildren(`Backward at t = ${t} (from ${last} down to 0): input “${showChar(trace.tokens[t])}”, ` +
+      `${here}. `, total, size);
     this.showLosses(t);
     if (trace.num_layers !== 1) {
       equations.replaceChildren(el("p", { class: "note" },
@@ -80,8 +85,23 @@ export class BackwardPanel {
       return;
     }
     const numbers = backwardNumbers(trace, weights, t);
-    equations.replaceChildren(...backwardEquations(trace.cell, numbers, notation));
-    sums.replaceChildren(...gradientSumEquations(numbers, notation));
+    const lines = backwardEquations(trace.cell, numbers, notation);
+    // The presenter view keeps the chain from the output to the recurrent weights and their
+    // running sum; a gated cell's gate-by-gate lines, and its recurrent weights' 3 or 4 stacked
+    // blocks (too tall for one screen), are for readers.
+    const gated = trace.cell !== "rnn";
+    for (const line of lines) {
+      const label = line.getAttribute("alttext") ?? "";
+      if (label.startsWith("gradient of gate") || (gated && label.includes("recurrent weights"))) {
+        line.setAttribute("data-secondary", "");
+      }
+    }
+    equations.replaceChildren(...lines);
+    const sumLines = gradientSumEquations(numbers, notation);
+    sumLines.forEach((line, k) => {
+      if (gated || numbers.sums[k].name !== "weight_hh_l0") line.setAttribute("data-secondary", "");
+    });
+    sums.replaceChildren(...sumLines);
     const visited = t === last ? `step ${last} only` : `steps ${last} down to ${t}`;
     sumNote.textContent = "The same weights at every step, so their gradients add up: ∂L/∂W is the sum over " +
       `the steps of each step's term. Summed so far (${visited})` +

@@ -146,23 +146,25 @@ export class UnrolledDiagram {
         svg("circle", { cx: centre, cy: ROWS.x, r: 24, class: "diagram-input" }),
         svg("text", { x: centre, y: ROWS.x + 8, class: "diagram-char", "text-anchor": "middle" }, showChar(token)),
         subText(centre, ROWS.x + 52, "x", String(t)),
-        arrow(centre - LANE, boxTop - 2, centre - LANE, ROWS.y + 26),
-        lossText(centre, t, losses[t]),
       );
+      // What the step puts out: y_t, its mark and its loss (hidden ahead of the forward pass).
+      const out = svg("g", { class: "diagram-out" });
+      out.append(arrow(centre - LANE, boxTop - 2, centre - LANE, ROWS.y + 26), lossText(centre, t, losses[t]));
       if (losses[t] !== null) {
+        out.append(arrow(centre - LANE, ROWS.y - 26, centre - LANE, ROWS.loss + 14));
         group.append(
-          arrow(centre - LANE, ROWS.y - 26, centre - LANE, ROWS.loss + 14),
           gradientArrow(centre + LANE, ROWS.loss + 14, centre + LANE, ROWS.y - 26, `∂L${t}/∂y${t} = p − onehot`),
           gradientArrow(centre + LANE, ROWS.y + 26, centre + LANE, boxTop - 2, `∂L/∂h${t} from this step's output`),
         );
       }
-      group.append(
+      out.append(
         svg("rect", { x: centre - 24, y: ROWS.y - 24, width: 48, height: 48, rx: 6, class: `diagram-output ${correct}` }),
         svg("text", { x: centre, y: ROWS.y + 8, class: "diagram-char", "text-anchor": "middle" }, showChar(predictions[t])),
         subText(centre - 44, ROWS.y + 6, "y", String(t)),
         svg("text", { x: centre + 38, y: ROWS.y + 8, class: `diagram-mark ${correct}`, "text-anchor": "middle" },
           MARKS[correct]),
       );
+      group.append(out);
       if (t + 1 < count) {
         const [right, next] = [left + STEP.boxWidth + 2, left + STEP.width - 2];
         group.append(
@@ -208,7 +210,9 @@ export class UnrolledDiagram {
   }
 
   /**
-   * Highlight the current step; going backward, also the steps visited since the last one.
+   * Highlight the current step; going forward, the steps not read yet keep their outputs
+   * hidden (a class predicts them before they show); going backward, the steps visited since
+   * the last one light up.
    * @param {number} step
    * @param {Phase} [phase]
    */
@@ -218,6 +222,7 @@ export class UnrolledDiagram {
     this.steps.forEach((group, t) => {
       group.classList.toggle("current", t === step);
       group.classList.toggle("visited", phase === "backward" && t >= step);
+      group.classList.toggle("ahead", phase === "forward" && t > step);
     });
     this.showCaption();
   }

@@ -1,17 +1,19 @@
 /**
- * The /hello page: wires URL state, data loading, the step controls and every panel.
- * The steps run forward through the text, then backward (backpropagation through time) from
- * the last step to the first: one timeline for the controls, `phase` and `step` in the URL.
+ * The /hello page: wires URL state, data loading, the step controls, every panel and the
+ * lecture's stories. The steps run forward through the text, then backward (backpropagation
+ * through time) from the last step to the first: one timeline for the controls, `phase` and
+ * `step` in the URL; `sgd` counts the SGD updates applied (with `lr`), so a link reproduces them.
  * Test hooks (besides status.js's): `body[data-step]` holds the current step, `body[data-phase]`
  * "forward" or "backward".
  */
 import { argmax } from "../arrays.js";
 import { TIMINGS } from "../config.js";
-import { byId, formatNumber, showChar } from "../dom.js";
+import { byId, el, formatNumber, showChar } from "../dom.js";
 import { stepEquations } from "../equations.js";
 import { addLocalModels } from "../handoff.js";
 import { chooseNotation, fillNotationSelect, NOTATIONS, rememberNotation, symbolText } from "../notation.js";
 import { UrlState } from "../state.js";
+import { StoryPlayer } from "../story.js";
 import { ErrorBox, signalReady } from "../status.js";
 import { StepControls } from "../stepper.js";
 import { fetchModel, fetchTrace, linkTrace } from "../trace.js";
@@ -19,8 +21,12 @@ import { BackwardPanel } from "./backward.js";
 import { UnrolledDiagram } from "./diagram.js";
 import { HelloPanels } from "./panels.js";
 import { SgdPanel } from "./sgd.js";
+import { STORIES } from "./stories.js";
 
-/** The page's state: model, text, phase and step (0-based), notation, the SGD step's learning rate. */
+/**
+ * The page's state: model, text, phase and step (0-based), notation, the SGD steps' learning
+ * rate and how many SGD steps are applied.
+ */
 const PROPS = /** @type {const} */ ([
   { name: "model", type: "string", default: "hello-rnn" },
   { name: "text", type: "string", default: "hello" },
@@ -28,7 +34,10 @@ const PROPS = /** @type {const} */ ([
   { name: "step", type: "int", default: 0 },
   { name: "notation", type: "string", default: "" }, // "" = the one remembered in this browser
   { name: "lr", type: "float", default: 1 }, // the trained models' gradients are small: 1 is a small step
+  { name: "sgd", type: "int", default: 0 }, // SGD steps applied, each from the weights the last one left
 ]);
+/** @type {Record<string, string | number>} every prop's default (a scene's state goes over them) */
+const DEFAULTS = Object.fromEntries(PROPS.map((prop) => [prop.name, prop.default]));
 
 /** @typedef {import("./diagram.js").Phase} Phase */
 
@@ -134,7 +143,9 @@ async function showPosition(p) {
   scrubber.setAttribute("aria-valuetext", `${phase} pass, step ${t} of ${count - 1}`);
   for (const [name, button] of Object.entries(phaseButtons)) button.setAttribute("aria-pressed", String(name === phase));
   const direction = phase === "forward" ? "Forward" : "Backward";
-  byId("step-label").textContent = `${direction}: t = ${t} of ${count - 1}, input “${showChar(trace.tokens[t])}”`;
+  // The pass's name gives way on a phone (the pass switch beside it says it too).
+  byId("step-label").replaceChildren(el("span", { class: "word" }, `${direction}: `),
+    `t = ${t} of ${count - 1}, input “${showChar(trace.tokens[t])}”`);
   diagram.highlight(t, phase);
   byId("forward-step").hidden = phase !== "forward";
   byId("backward-step").hidden = phase !== "backward";
@@ -169,12 +180,14 @@ async function load() {
     panels.setTrace(next, model.state_dict);
     backward.setTrace(next, model.state_dict);
     sgd.setTrace(next, model, request.text);
+    labelSgdButton();
     sgdErrors.clear();
     const predictions = next.probs.map((row) => next.vocab[argmax(row)]);
     diagram.build({
       tokens: next.tokens, predictions, targets: next.targets, losses: next.loss, cellName: next.cell.toUpperCase(),
     });
     await showPosition(position(phaseOf(state.values.phase), state.values.step));
+    if (token === loadToken) await applySgd(state.values.sgd);
   } catch (error) {
     if (token !== loadToken) return;
     controls.pause();
@@ -183,20 +196,60 @@ async function load() {
   }
 }
 
-/** Apply one SGD step with the chosen learning rate; show it, or say what went wrong. */
-async function applySgd() {
+/**
+ * Have `count` SGD steps applied with the chosen learning rate (each from the weights the
+ * last one left); show the last, or say what went wrong. The URL's `sgd` follows what is shown.
+ * @param {number} count
+ */
+async function applySgd(count) {
+  if (count === 0 && sgd.count === 0) return;
   signalReady(false);
   const button = byId("sgd-apply", HTMLButtonElement);
   button.disabled = true;
   try {
-    await sgd.apply(Number.parseFloat(lrInput.value), state.values.notation);
+    await sgd.applyUntil(count, Number.parseFloat(lrInput.value), state.values.notation);
     sgdErrors.clear();
   } catch (error) {
     sgdErrors.show(error, "SGD step: ");
   } finally {
+    state.update({ sgd: sgd.count });
+    labelSgdButton();
     button.disabled = false;
     signalReady(true);
   }
+}
+
+/** The SGD button says whether it applies the first step or one more. */
+function labelSgdButton() {
+  byId("sgd-apply").textContent = sgd.count === 0 ? "Apply one SGD step" : "Apply another SGD step";
+}
+
+/**
+ * Show a story's scene: the page's defaults with the scene's fields over them (the notation
+ * stays the one chosen, unless the scene names one). Resolves once the state is shown.
+ * @param {import("../story.js").SceneState} scene
+ */
+async function showScene(scene) {
+  controls.pause();
+  /** @type {Record<string, string | number>} */
+  const values = { ...DEFAULTS, notation: state.values.notation, ...scene };
+  const reload = !trace || values.model !== state.values.model || values.text !== state.values.text;
+  const renotate = values.notation !== state.values.notation;
+  state.update(values);
+  modelSelect.value = state.values.model;
+  textInput.value = state.values.text;
+  lrInput.value = String(state.values.lr);
+  describeModel();
+  if (renotate) {
+    notationSelect.value = state.values.notation;
+    applyNotation();
+  }
+  if (reload) {
+    await load();
+    return;
+  }
+  await showPosition(position(phaseOf(state.values.phase), state.values.step));
+  await applySgd(state.values.sgd);
 }
 
 /** Show the chosen model's description (as text). */
@@ -234,7 +287,7 @@ lrInput.value = String(state.values.lr);
 describeModel();
 modelSelect.addEventListener("change", () => {
   controls.pause();
-  state.update({ model: modelSelect.value });
+  state.update({ model: modelSelect.value, sgd: 0 });
   describeModel();
   load();
 });
@@ -243,13 +296,14 @@ textInput.addEventListener("input", () => {
   controls.pause();
   window.clearTimeout(typingTimer);
   typingTimer = window.setTimeout(() => {
-    state.update({ text: textInput.value });
+    state.update({ text: textInput.value, sgd: 0 });
     load();
   }, TIMINGS.typingDebounce);
 });
 lrInput.addEventListener("input", () => {
-  state.update({ lr: lrInput.value });
+  state.update({ lr: lrInput.value, sgd: 0 });
   sgd.clear();
+  labelSgdButton();
 });
 phaseButtons.forward.addEventListener("click", () => {
   controls.pause();
@@ -259,6 +313,7 @@ phaseButtons.backward.addEventListener("click", () => {
   controls.pause();
   showPosition(position("backward", stepCount() - 1));
 });
-byId("sgd-apply", HTMLButtonElement).addEventListener("click", applySgd);
+byId("sgd-apply", HTMLButtonElement).addEventListener("click", () => applySgd(sgd.count + 1));
 byId("setup", HTMLFormElement).addEventListener("submit", (event) => event.preventDefault());
-load();
+const stories = new StoryPlayer(byId("story"), STORIES, showScene);
+load().then(() => stories.resume());
