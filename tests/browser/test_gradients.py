@@ -105,6 +105,16 @@ def assert_page_shows(page: Page, api: httpx.Client) -> dict:
     return data
 
 
+def play_scene(page: Page, story: str, scene: int) -> None:
+    """Start a lecture story from the picker and step to its scene (1-based) with PageDown."""
+    page.locator(f".story-picker button[data-story='{story}']").click()
+    for _ in range(scene - 1):
+        page.wait_for_selector("body[data-story-ready='true']", state="attached")
+        page.keyboard.press("PageDown")
+    page.wait_for_selector(f"body[data-scene='{scene}'][data-story-ready='true']", state="attached")
+    wait_ready(page)
+
+
 def assert_phase_shows(page: Page, api: httpx.Client) -> list:
     phase = api.post("/api/explore/phase", json=phase_body(url_state(page))).json()
     z = [r["log10"] for r in phase["results"]]
@@ -112,7 +122,7 @@ def assert_phase_shows(page: Page, api: httpx.Client) -> list:
     return z
 
 
-def test_controls_presets_and_url(page: Page, api: httpx.Client, console: ConsoleWatch):
+def test_controls_stories_and_url(page: Page, api: httpx.Client, console: ConsoleWatch):
     page.goto("/gradients")
     wait_ready(page)
     first = assert_page_shows(page, api)
@@ -143,8 +153,7 @@ def test_controls_presets_and_url(page: Page, api: httpx.Client, console: Consol
     wait_ready(page)
     assert_page_shows(page, api)
 
-    page.get_by_role("button", name="LSTM remembers").click()
-    wait_ready(page)
+    play_scene(page, "lstm-france", 1)  # the LSTM's constant error carousel
     state = url_state(page)
     assert (state["forget_bias"], state["scale"], state["steps"]) == ("5", "none", "300")
     assert_page_shows(page, api)
@@ -157,8 +166,8 @@ def test_controls_presets_and_url(page: Page, api: httpx.Client, console: Consol
     wait_ready(page)
     assert drawn(page, "gradient-chart") == before
 
-    page.get_by_role("button", name="Exploding, then clipped").click()
-    wait_ready(page)
+    page.get_by_role("button", name="Leave the story").click()
+    play_scene(page, "vanish-explode", 4)  # exploding, then clipped
     exploding = assert_page_shows(page, api)
     assert exploding["results"][0]["grad_h"][-1] > 10
     expect(page.locator("#clipping tr[data-cell='rnn']")).to_contain_text("(clipped)")
@@ -233,24 +242,6 @@ def test_a_drag_ends_on_its_last_position(page: Page, api: httpx.Client, console
     assert rnn["blocks"][0]["sigma_max"] == pytest.approx(1.5)
 
 
-def test_all_presets_load(page: Page, api: httpx.Client, console: ConsoleWatch):
-    page.goto("/gradients")
-    wait_ready(page)
-    expected = {
-        "RNN forgets France": {"cells": "rnn,lstm", "input": "text", "init": "orthogonal"},
-        "LSTM remembers": {"cells": "rnn,lstm,gru", "forget_bias": "5", "steps": "300"},
-        "Identity init + ReLU": {"cells": "rnn", "init": "identity", "nonlinearity": "relu"},
-        "Exploding, then clipped": {"cells": "rnn", "gain": "1.2", "clip_value": "5"},
-    }
-    for button, settings in expected.items():
-        page.get_by_role("button", name=button).click()
-        wait_ready(page)
-        state = url_state(page)
-        assert {k: state[k] for k in settings} == settings, button
-        data = assert_page_shows(page, api)
-        assert [r["cell"] for r in data["results"]] == settings["cells"].split(",")
-
-
 def test_vanishing_far_below_float64_is_drawn_not_zero(
     page: Page, api: httpx.Client, console: ConsoleWatch
 ):
@@ -305,41 +296,6 @@ def test_a_validation_message_names_its_field(
     wait_ready(page)
     expect(page.locator("#error")).to_have_text(f"seed: {detail['msg']}")
     expect(page.locator("#error")).to_have_attribute("data-field", "seed")
-
-
-PRESETS = [
-    "RNN forgets France",
-    "LSTM remembers",
-    "Identity init + ReLU",
-    "Exploding, then clipped",
-]
-
-
-def state_now(page: Page) -> dict[str, str]:
-    """The URL state as the page wrote it (history.replaceState; page.url may lag)."""
-    return {k: v[0] for k, v in parse_qs(urlparse(page.evaluate("location.href")).query).items()}
-
-
-def test_presets_are_complete_states(page: Page, console: ConsoleWatch):
-    """A preset sets every control from the defaults, whatever came before: applied after any
-    other preset (both orders) or a moved control, it gives the state it gives a fresh page.
-    ("LSTM remembers" after "Identity init + ReLU" once kept ReLU.)"""
-    fresh = {}
-    for name in PRESETS:
-        page.goto("/gradients")
-        wait_ready(page)
-        page.get_by_role("button", name=name).click()
-        wait_ready(page)
-        fresh[name] = state_now(page)
-    assert fresh["LSTM remembers"]["nonlinearity"] == "tanh"
-    assert len({tuple(sorted(s.items())) for s in fresh.values()}) == len(PRESETS)
-
-    page.goto("/gradients?seed=7&distance=20&hidden_size=16")
-    wait_ready(page)
-    for name in PRESETS + PRESETS[::-1]:
-        page.get_by_role("button", name=name).click()
-        wait_ready(page)
-        assert state_now(page) == fresh[name], name
 
 
 def test_the_measured_factor_stands_beside_the_bound(

@@ -186,17 +186,73 @@ function boundExitNote(bound, range, colour) {
   }];
 }
 
+/** A marked word's band on the distance axis (Okabe–Ito reddish purple): apart from every cell's colour. */
+const MARK_COLOUR = "#CC79A7";
+
+/**
+ * @typedef {{word: string, from: number, to: number}} MarkedWord the distances from the loss of
+ *   a word's last (`from`) and first (`to`) character
+ */
+
+/**
+ * Where a word of the text sits on the distance axis: the hidden state that has read its
+ * character at index t is at distance d = (T − 1) − t from the loss (the loss is the
+ * prediction made at t = T − 1 = text.length − 2 of the text's last character). The word's
+ * first occurrence; null when it is empty, absent, or only in the character predicted.
+ * @param {string} text
+ * @param {string} word
+ * @returns {MarkedWord | null}
+ */
+export function wordDistances(text, word) {
+  const start = word ? text.indexOf(word) : -1;
+  const last = text.length - 2;
+  if (start < 0 || start > last) return null;
+  return { word, from: Math.max(last - (start + word.length - 1), 0), to: last - start };
+}
+
+/**
+ * A band over a marked word's distances, labelled with the word above the plot.
+ * @param {MarkedWord} mark
+ * @returns {{shapes: object[], annotations: object[]}}
+ */
+function wordBand(mark) {
+  const x0 = mark.from - 0.5;
+  const x1 = mark.to + 0.5;
+  return {
+    shapes: [{
+      type: "rect", xref: "x", yref: "paper", x0, x1, y0: 0, y1: 1, layer: "below",
+      fillcolor: MARK_COLOUR, opacity: 0.3, line: { color: MARK_COLOUR, width: 2 }, name: "marked-word",
+    }],
+    annotations: [{
+      x: (x0 + x1) / 2, y: 1, xref: "x", yref: "paper", yanchor: "top", showarrow: false,
+      text: `<b>${escapeHtml(mark.word)}</b>`, font: { color: MARK_COLOUR, size: 18 },
+      bgcolor: "rgba(255,255,255,0.85)", name: "marked-word",
+    }],
+  };
+}
+
+/**
+ * Text for a Plotly label, which reads a few HTML tags: the word shows as typed.
+ * @param {string} text
+ * @returns {string}
+ */
+function escapeHtml(text) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
 /**
  * The main chart: log10 ||dL/dh|| against distance, one line per cell, the RNN's bound dashed.
  * The y axis spans the measured curves only: the bound (σ_max^d, a worst case) may run off by
  * hundreds of decades and would flatten them; it is clipped at the frame, and a note says
  * where it leaves and how far it goes. A gradient that is exactly zero (every unit of a ReLU
  * RNN dead; it stays zero further back) has no place on a log axis: a dotted line along the
- * bottom marks those distances, so the curve does not just stop.
+ * bottom marks those distances, so the curve does not just stop. A marked word of the text
+ * (the evidence the loss needs, "France") is a labelled band at its distances.
  * @param {Chart} chart
  * @param {Exploration} data
+ * @param {MarkedWord | null} [mark]
  */
-export function drawGradientChart(chart, data) {
+export function drawGradientChart(chart, data, mark = null) {
   const distance = data.results[0].grad_h.map((_, d) => d);
   const measured = data.results.map((r) => r.grad_h);
   const yaxis = log10Axis(measured, "‖∂L/∂h<sub>t</sub>‖");
@@ -229,6 +285,8 @@ export function drawGradientChart(chart, data) {
       annotations.push(...boundExitNote(result.bound, yaxis.range, colour));
     }
   }
+  const band = mark ? wordBand(mark) : { shapes: [], annotations: [] };
+  annotations.push(...band.annotations);
   return chart.render(
     traces,
     {
@@ -237,6 +295,7 @@ export function drawGradientChart(chart, data) {
       xaxis: distanceAxis(distance.length - 1, "distance d = T − t"),
       yaxis,
       annotations,
+      shapes: band.shapes,
       margin: { l: 90, r: 24, t: 40, b: 70 },
     },
     columnsTable(distance, table, "d"),

@@ -3,18 +3,22 @@
  * Plotly.react, live while a slider is dragged (`live.js`: always ending on the latest state).
  * The exploration and the phase diagram are two live views: the sweep, slower, only runs when
  * its own settings change, and never holds the other charts back. The page is ready (status.js)
- * once the last change is drawn everywhere.
+ * once the last change is drawn everywhere. The lecture's stories (stories.js) set whole states;
+ * in the presenter view the main chart takes the height the screen leaves it.
  */
 import { postJson } from "../api.js";
 import { CELL_NAMES } from "../cells.js";
 import { byId, el, formControl, formatNumber } from "../dom.js";
+import { presenting } from "../present.js";
 import { UrlState } from "../state.js";
 import { ErrorBox, signalReady } from "../status.js";
+import { StoryPlayer } from "../story.js";
 import { LiveView } from "./live.js";
 import {
   createCharts, drawCellPathChart, drawGradientChart, drawJacobianChart, drawPhaseChart, explainFactorGap, fillBlocks,
-  fillClipping, meanRatio,
+  fillClipping, meanRatio, wordDistances,
 } from "./charts.js";
+import { STORIES } from "./stories.js";
 
 /** Every control of the page, with its type and default (the URL overrides); name = control id. */
 const PROPS = /** @type {const} */ ([
@@ -34,21 +38,11 @@ const PROPS = /** @type {const} */ ([
   { name: "distance", type: "int", default: 50 },
 ]);
 
+/** The word of a real text marked on the distance axis: the evidence "fluent ___" needs. */
+const MARKED_WORD = "France";
+
 /** @type {import("../state.js").Patch<typeof PROPS>} the page as it opens without a query */
 const DEFAULTS = Object.fromEntries(PROPS.map((prop) => [prop.name, prop.default]));
-
-/**
- * The lecture's stories, each as its changes to the defaults. A preset is a complete state
- * (the defaults plus its changes), so what an earlier preset or a moved control set never
- * leaks into it: "LSTM remembers" after "Identity init + ReLU" is tanh again.
- * @type {Record<string, import("../state.js").Patch<typeof PROPS>>}
- */
-const PRESETS = {
-  france: { cells: "rnn,lstm", input: "text", init: "orthogonal", gain: 0.9 },
-  lstm: { steps: 300, scale: "none", forget_bias: 5.0 },
-  irnn: { cells: "rnn", steps: 500, init: "identity", nonlinearity: "relu" },
-  exploding: { cells: "rnn", init: "identity", gain: 1.2, nonlinearity: "relu" },
-};
 
 const state = new UrlState(PROPS);
 const form = byId("controls", HTMLFormElement);
@@ -58,6 +52,7 @@ const controls = PROPS.filter((prop) => prop.name !== "cells").map((prop) => ({ 
 const charts = createCharts({
   main: byId("main-chart"), why: byId("why-charts"), phase: byId("phase-box"),
 });
+charts.gradient.figure.dataset.mainChart = ""; // key F shows it full screen (present.js)
 const errors = new ErrorBox(byId("error"), byId("views"));
 const phaseErrors = new ErrorBox(byId("phase-error"), charts.phase.figure);
 const status = byId("status");
@@ -183,6 +178,8 @@ async function showPhase(measurement) {
 
 /** @type {Set<string>} views still measuring or drawing; the page is ready when none is */
 const busyViews = new Set();
+/** @type {(() => void)[]} called once no view is busy (a story's scene is then shown) */
+let idleWaiters = [];
 
 /** @param {string} name @returns {(busy: boolean) => void} */
 function busyFlag(name) {
@@ -190,6 +187,11 @@ function busyFlag(name) {
     if (busy) busyViews.add(name);
     else busyViews.delete(name);
     signalReady(busyViews.size === 0);
+    if (busyViews.size === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
     if (busy && name === "gradients") status.textContent = "measuring…";
   };
 }
@@ -205,6 +207,41 @@ function changed() {
   for (const view of views) view.changed();
 }
 
+/** The main chart's height when the page opens: Chart's own, kept for leaving the presenter view. */
+const CHART_HEIGHT = charts.gradient.height;
+/** The main chart's lowest height in the presenter view: below it, the page scrolls instead. */
+const PRESENT_MIN_HEIGHT = 220;
+/** Pixels under the summary to the screen's edge: the panel's padding and border, and a margin. */
+const UNDER_SUMMARY = 36;
+
+/**
+ * The main chart's height: its own, or in the presenter view what the screen leaves below the
+ * plot's top once the summary under it is seen (measured at scroll 0).
+ */
+function mainChartHeight() {
+  if (!presenting()) return CHART_HEIGHT;
+  const top = charts.gradient.plot.getBoundingClientRect().top + window.scrollY;
+  const below = byId("summary").offsetHeight + charts.gradient.details.offsetHeight + UNDER_SUMMARY;
+  return Math.max(PRESENT_MIN_HEIGHT, Math.floor(window.innerHeight - top - below));
+}
+
+/**
+ * Draw the main chart again at the height the screen leaves it, if that moved (the page around
+ * it can settle after it is drawn: text wraps once the plot has its width).
+ * @returns {Promise<void>}
+ */
+async function fitMainChart() {
+  const height = mainChartHeight();
+  if (height === charts.gradient.height) return;
+  charts.gradient.height = height;
+  if (charts.gradient.last) await charts.gradient.render(...charts.gradient.last);
+}
+
+/** The presenter view toggled, the window or the story bar resized: fit the main chart again. */
+function refitMainChart() {
+  if (!busyViews.has("gradients")) fitMainChart(); // else the drawing under way fits it
+}
+
 /**
  * @param {import("./charts.js").Exploration} data
  */
@@ -217,11 +254,14 @@ async function draw(data) {
   explainFactorGap(byId("factor-gap"), rnn);
   fillBlocks(byId("blocks", HTMLTableElement), data.results);
   fillClipping(byId("clipping", HTMLTableElement), data.results);
+  charts.gradient.height = mainChartHeight();
+  const marked = state.values.input === "text" ? wordDistances(data.text, MARKED_WORD) : null;
   await Promise.all([
-    drawGradientChart(charts.gradient, data),
+    drawGradientChart(charts.gradient, data, marked),
     rnn ? drawJacobianChart(charts.jacobian, rnn) : null,
     lstm ? drawCellPathChart(charts.cellPath, lstm) : null,
   ]);
+  await fitMainChart();
 }
 
 form.addEventListener("input", () => {
@@ -233,16 +273,27 @@ byId("distance", HTMLInputElement).addEventListener("input", () => {
   readControls();
   changed();
 });
-for (const button of document.querySelectorAll("button")) {
-  const preset = PRESETS[button.dataset.preset ?? ""];
-  if (!preset) continue;
-  button.addEventListener("click", () => {
-    state.update({ ...DEFAULTS, ...preset });
-    showState();
-    changed();
-  });
+
+/**
+ * Show a story's scene: the defaults with the scene's fields over them (so no earlier scene or
+ * moved control leaks into it), resolved once every view has drawn it.
+ * @param {import("../story.js").SceneState} scene
+ * @returns {Promise<void>}
+ */
+function applyScene(scene) {
+  const shown = new Promise((resolve) => idleWaiters.push(() => resolve(undefined)));
+  state.update({ ...DEFAULTS, ...scene });
+  showState();
+  changed();
+  return shown;
 }
+
+const stories = new StoryPlayer(byId("story"), STORIES, applyScene);
+new ResizeObserver(refitMainChart).observe(byId("story"));
+window.addEventListener("resize", refitMainChart);
+document.addEventListener("unrolled:present", refitMainChart);
 
 state.update({}); // the full state in the URL from the start, so the link can be shared
 showState();
 changed();
+stories.resume();
