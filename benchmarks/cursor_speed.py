@@ -7,9 +7,11 @@ In one run, against a real `unrolled serve` process:
   * "work": from the key event to the last panel updated, with style and layout flushed;
   * "next frame": to the first task after the next animation frame (includes waiting for it).
   The target is a median of at most 16 ms (60 frames per second).
-- HTTP: the trace of the same 300 characters, with and without `analysis`: response size
-  (raw JSON and gzip as sent) and median latency, computed (a new text each time) and from
-  the server's cache (the same GET again), against GET /healthz in the same run.
+- HTTP: the trace of the same 300 characters, with and without `analysis`, at full precision
+  and compact (numbers for display, what /explore asks for): response size (raw JSON and gzip
+  as sent) and median latency, computed (a new text each time) and from the server's cache
+  (the same GET again), against GET /healthz in the same run; and the largest GET, 2000
+  characters with projections, computed, full and compact.
 
 Timings are wall-clock on a shared machine: read them as ratios within one run.
 Usage: python benchmarks/cursor_speed.py [--model ID] [--moves N] [--repeats N]
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import statistics
 import sys
 import time
@@ -35,6 +38,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.server_process import running_server  # noqa: E402
 
 STEPS = 300
+LONG_STEPS = 2000  # the text limit
 
 # One cursor move, timed in the page: the move, then wait for the page's `explore:drawn`
 # event for that step; "work" flushes style and layout; "frame" waits for the next frame.
@@ -112,8 +116,10 @@ def http_numbers(url: str, model: str, sample: str, repeats: int) -> None:
         client.get("/healthz").raise_for_status()
         health = median_ms(lambda _: client.get("/healthz").raise_for_status(), repeats)
         print(f"GET /healthz                                   {health:8.1f} ms")
-        for analysis in (False, True):
+        for analysis, compact in itertools.product((False, True), (False, True)):
             params = {"model": model, "loss": "all", "analysis": str(analysis).lower()}
+            if compact:
+                params["compact"] = "true"  # what /explore asks for: numbers for display
             text = text_of(sample, STEPS)
             response = client.get("/api/trace", params={**params, "text": text})
             response.raise_for_status()
@@ -130,13 +136,31 @@ def http_numbers(url: str, model: str, sample: str, repeats: int) -> None:
 
             computed_ms = median_ms(computed, repeats)
             cached_ms = median_ms(cached, repeats)
-            label = "with analysis" if analysis else "no analysis  "
+            label = ("with analysis" if analysis else "no analysis  ") + (
+                ", compact" if compact else ", full   "
+            )
             print(
                 f"GET /api/trace T={STEPS} {label}  raw {raw / 1024:8.1f} KiB  "
                 f"gzip {gzipped / 1024:7.1f} KiB (sent {sent} bytes)  "
                 f"computed {computed_ms:8.1f} ms ({computed_ms / health:6.0f}x healthz)  "
                 f"cached {cached_ms:6.1f} ms ({cached_ms / health:5.1f}x healthz)"
             )
+
+
+def long_trace_numbers(url: str, model: str, sample: str, steps: int, repeats: int) -> None:
+    """The largest GET a page may make: `steps` characters with projections, computed."""
+    with httpx.Client(base_url=url, timeout=300) as client:
+        for compact in (False, True):
+            params = {"model": model, "projections": "true", "compact": str(compact).lower()}
+
+            def computed(k: int, params: dict[str, str] = params) -> None:
+                fresh = text_of(sample, steps, shift=k + 101)
+                response = client.get("/api/trace", params={**params, "text": fresh})
+                response.raise_for_status()
+
+            computed_ms = median_ms(computed, repeats)
+            label = "compact" if compact else "full"
+            print(f"GET /api/trace T={steps} with projections, {label}: {computed_ms:.0f} ms")
 
 
 def main() -> None:
@@ -152,6 +176,7 @@ def main() -> None:
         shape = f"{info['cell']}, {info['num_layers']} layers x {info['hidden_size']} units"
         print(f"model {args.model} ({shape}), vocabulary {len(info['vocab'])}, T={STEPS}")
         http_numbers(server.url, args.model, sample, args.repeats)
+        long_trace_numbers(server.url, args.model, sample, LONG_STEPS, 3)
         times, panels = cursor_times(server.url, args.model, text_of(sample, STEPS), args.moves)
         for name, values in times.items():
             print(

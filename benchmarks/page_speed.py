@@ -41,6 +41,8 @@ TRANSFERRED = """() => performance.getEntriesByType("navigation")
   .concat(performance.getEntriesByType("resource"))
   .reduce((sum, entry) => sum + entry.transferSize, 0)"""
 SINCE_START = "() => performance.now()"
+# When the page first showed its state (status.js marks it), or now for the static home page.
+READY_AT = "() => performance.getEntriesByName('unrolled:ready')[0]?.startTime ?? performance.now()"
 
 
 def open_cold(browser: Browser, url: str, path: str, click: str | None, honoured: str | None):
@@ -60,12 +62,7 @@ def open_cold(browser: Browser, url: str, path: str, click: str | None, honoured
     ready = "body[data-ready='true']" if path != "/" else "body"
     page.wait_for_selector(ready, state="attached")
     page.wait_for_load_state("load")
-    first_view = (
-        page.evaluate(
-            "() => (performance.getEntriesByName('unrolled:ready')[0]?.startTime ?? performance.now())"
-        )
-        / 1000
-    )
+    first_view = page.evaluate(READY_AT) / 1000
     transferred = page.evaluate(TRANSFERRED)
     page.goto(path, wait_until="load")
     page.wait_for_selector(ready, state="attached")

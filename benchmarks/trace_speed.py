@@ -79,8 +79,10 @@ def main() -> None:
     text = "".join(rng.choice(VOCAB, size=STEPS))
     indices = torch.tensor([VOCAB.index(ch) for ch in text])
     one_hot = torch.nn.functional.one_hot(indices, len(VOCAB)).float()  # (T, V)
-    print(f"T={STEPS} H={HIDDEN} V={len(VOCAB)}, torch threads {torch.get_num_threads()}, "
-          f"median of {args.repeats} runs (ms)")
+    print(
+        f"T={STEPS} H={HIDDEN} V={len(VOCAB)}, torch threads {torch.get_num_threads()}, "
+        f"median of {args.repeats} runs (ms)"
+    )
     ratios, naive_ratios = {}, {}
     for cell in ("rnn", "lstm", "gru"):
         t_trace, t_plain, t_naive = time_cell(cell, text, indices, one_hot, args.repeats)

@@ -96,9 +96,11 @@ def in_page_form(value: Any) -> Any:
     return value
 
 
-# Props only a page has: which tab the lab shows; the sample text the explorer's "text" input
-# starts with (sent only once that input is chosen; `input` stands for the engine's text=None).
-PAGE_ONLY = {("lab", "mode"), ("gradients", "text")}
+# Props only a page has: which tab the lab shows and the pace it shows a run at (the lecture
+# pace, lab/pace.js: the server trains at full speed either way); the sample text the
+# explorer's "text" input starts with (sent only once that input is chosen; `input` stands for
+# the engine's text=None).
+PAGE_ONLY = {("lab", "mode"), ("lab", "pace"), ("gradients", "text")}
 
 
 def expected_page_defaults() -> dict[tuple[str, str], Any]:

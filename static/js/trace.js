@@ -1,9 +1,11 @@
 /**
  * Traces and models from the API, typed for every page. A built-in model is traced with a
  * cacheable GET; a model stored in this browser (`local:<name>`, handoff.js) travels inline
- * in a POST.
+ * in a POST. A page may draw the compact encoding (server/compact.py); what a reader downloads
+ * is always the full float64 answer.
  */
 import { getJson, postJson } from "./api.js";
+import { saveFile } from "./dom.js";
 import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
 
 /**
@@ -15,7 +17,9 @@ import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
  *   targets: (string | null)[], layers: TraceLayer[], logits: number[][], probs: number[][],
  *   loss: (number | null)[], total_loss: number}} Trace
  * @typedef {{model: string, text: string, loss?: string, projections?: boolean,
- *   analysis?: boolean, backward?: boolean}} TraceRequest `model`: a built-in id or `local:<name>`
+ *   analysis?: boolean, backward?: boolean, compact?: boolean}} TraceRequest `model`: a built-in
+ *   id or `local:<name>`; `compact`: numbers rounded for display (a long text's trace is 3-4x
+ *   smaller; any number written with up to 3 decimals is still the exact one's)
  * @typedef {import("./handoff.js").ModelSpec & {id: string, description: string}} ModelDetail
  * @typedef {number[] | number[][]} Tensor a weight or bias, or one step's term of its gradient
  * @typedef {{dh: number[][], dc: number[][] | null, dpre: Record<string, number[][]>}} LayerBackward
@@ -26,15 +30,16 @@ import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
  */
 
 /**
- * The GET address of a built-in model's trace (also its JSON download).
+ * The GET address of a built-in model's trace (also its JSON download, at full precision).
  * @param {TraceRequest} request
  * @returns {string}
  */
-function traceUrl({ model, text, loss = "all", projections = false, analysis = false, backward = false }) {
+function traceUrl({ model, text, loss = "all", projections = false, analysis = false, backward = false, compact = false }) {
   const params = new URLSearchParams({ model, text, loss });
   if (projections) params.set("projections", "true");
   if (analysis) params.set("analysis", "true");
   if (backward) params.set("backward", "true");
+  if (compact) params.set("compact", "true");
   return `/api/trace?${params}`;
 }
 
@@ -50,17 +55,32 @@ export async function fetchTrace(request) {
 }
 
 /**
- * Point a "download the trace" link at it: the API's GET address for a built-in model, the
- * answer itself (a blob) for a model stored in this browser.
+ * Run a model over a text at full float64 precision (downloads, exports).
+ * @template {Trace} [T=Trace]
+ * @param {TraceRequest} request
+ * @returns {Promise<T>}
+ */
+export function fetchFullTrace(request) {
+  return fetchTrace({ ...request, compact: false });
+}
+
+/**
+ * Point a "download the trace" link at the full-precision answer: the API's GET address for a
+ * built-in model; for a model stored in this browser, a click asks for it (a POST) and saves it.
  * @param {HTMLAnchorElement} link
  * @param {TraceRequest} request
- * @param {Trace} trace
  */
-export function linkTrace(link, request, trace) {
-  if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
-  link.href = isLocalModel(request.model)
-    ? URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: "application/json" }))
-    : traceUrl(request);
+export function linkTrace(link, request) {
+  if (!isLocalModel(request.model)) {
+    link.href = traceUrl({ ...request, compact: false });
+    link.onclick = null;
+    return;
+  }
+  link.href = "#";
+  link.onclick = (event) => {
+    event.preventDefault();
+    fetchFullTrace(request).then((trace) => saveFile(JSON.stringify(trace), "application/json", "trace.json"));
+  };
 }
 
 /** @type {Map<string, Promise<ModelDetail>>} weights never change while a page is open */

@@ -102,3 +102,16 @@ def page(browser: Browser, base_url: str, console: ConsoleWatch) -> Iterator[Pag
     context.close()
     assert console.unexpected() == [], console.unexpected()
     assert console.dialogs == [], f"a dialog opened: {console.dialogs}"
+
+
+# A page's own stories module, imported under the release URL the page loaded its modules from
+# (the same module instances, so present.js's keys are not bound twice).
+IMPORT_STORIES = """async (page) => {
+  const present = document.querySelector("script[src$='/js/present.js']").src;
+  return (await import(new URL(`./${page}/stories.js`, present))).STORIES;
+}"""
+
+
+def page_stories(page: Page, name: str) -> list[dict]:
+    """The stories of page `name` ("hello", "gradients", ...) as the page has them."""
+    return page.evaluate(IMPORT_STORIES, name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import time
 from pathlib import Path
@@ -39,8 +40,18 @@ def open_explore(page: Page, **params: str | int) -> None:
     wait_ready(page)
 
 
-def fetch_trace(api: httpx.Client, model: str, text: str, loss: str = "all") -> dict:
+# How close /explore's numbers are to the exact ones (server/compact.py's grid).
+DISPLAYED = {"rtol": 1e-3, "atol": 1e-5}
+
+
+def fetch_trace(
+    api: httpx.Client, model: str, text: str, loss: str = "all", compact: bool = True
+) -> dict:
+    """The trace the page draws: with the analysis, its numbers rounded for display
+    (tests/test_compact.py checks those against the exact ones); or the exact one."""
     params = {"model": model, "text": text, "loss": loss, "analysis": "true"}
+    if compact:
+        params["compact"] = "true"
     response = api.get("/api/trace", params=params)
     response.raise_for_status()
     return response.json()
@@ -545,16 +556,13 @@ def test_upload_a_torch_state_dict(page: Page, tmp_path: Path) -> None:
     wait_ready(page)
     snap = page.evaluate(SNAPSHOT)
     assert snap["cursor"] == len(text) - 1
+    # /explore draws the compact encoding: within its grid (5 decimals, 4 digits under 0.01).
     z = snap["h"][0]["z"]  # (H, T) of layer 1, from the page
-    torch.testing.assert_close(
-        torch.tensor(z, dtype=torch.float64).T, hidden, rtol=1e-10, atol=1e-12
-    )
+    torch.testing.assert_close(torch.tensor(z, dtype=torch.float64).T, hidden, **DISPLAYED)
     unit_colours = torch.tensor(snap["unitValues"], dtype=torch.float64)
-    torch.testing.assert_close(unit_colours, hidden[:, 0], rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(unit_colours, hidden[:, 0], **DISPLAYED)
     top = probs[-1].sort(descending=True).values[:5]
-    torch.testing.assert_close(
-        torch.tensor(snap["topk"], dtype=torch.float64), top, rtol=1e-10, atol=1e-12
-    )
+    torch.testing.assert_close(torch.tensor(snap["topk"], dtype=torch.float64), top, **DISPLAYED)
 
     # The stored model opens in /hello too (hand-over through this browser's storage).
     page.goto("/hello?" + urlencode({"model": "local:my-lstm", "text": text, "step": 3}))
@@ -607,7 +615,8 @@ def test_exports(page: Page, api: httpx.Client) -> None:
     model = model_where(api, cell="gru")
     text = model["sample"][:50]
     open_explore(page, model=model["id"], text=text, cursor=12)
-    trace = fetch_trace(api, model["id"], text)
+    # The page draws rounded numbers; what a reader downloads is exact (full float64).
+    trace = fetch_trace(api, model["id"], text, compact=False)
 
     for chart in ("chart-h", "chart-topk"):
         with page.expect_download() as download:
@@ -717,8 +726,12 @@ def test_local_model_from_storage(page: Page, api: httpx.Client) -> None:
     expect(page.locator("#model option[value='local:from-lab']")).to_have_count(1)
     # Same weights as hello-gru: the same numbers as the built-in's trace.
     assert_view(page, fetch_trace(api, "hello-gru", "hellohello"), 4)
-    href = page.locator("#trace-json").get_attribute("href") or ""
-    assert href.startswith("blob:")
+    # Its JSON download is asked for (a POST with the weights) when clicked, at full precision.
+    with page.expect_download() as download:
+        page.click("#trace-json")
+    saved = json.loads(Path(download.value.path()).read_text())
+    exact = fetch_trace(api, "hello-gru", "hellohello", compact=False)
+    assert saved["layers"] == exact["layers"] and saved["analysis"] == exact["analysis"]
 
 
 def test_index_links_every_model_to_explore(page: Page, api: httpx.Client) -> None:

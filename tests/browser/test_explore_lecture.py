@@ -13,26 +13,14 @@ import httpx
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.browser.conftest import ConsoleWatch
+from tests.browser.conftest import ConsoleWatch, page_stories
+from tests.browser.lecture import CORE_BOXES, STICKY_HEIGHTS
 
 pytestmark = pytest.mark.browser
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 SCREENS: list[ViewportSize] = [{"width": 1920, "height": 1080}, {"width": 1366, "height": 768}]
 MINUS = "\u2212"
-
-# Every [data-core] element shown, with its box: the presenter's core view.
-CORE_BOXES = """() => Array.from(document.querySelectorAll("[data-core]"))
-  .filter((e) => e.offsetParent !== null)
-  .map((e) => { const r = e.getBoundingClientRect();
-    return {name: e.dataset.panel || e.className,
-      top: r.top, left: r.left, bottom: r.bottom, right: r.right}; })"""
-
-# Heights of the elements that stay on screen while the page scrolls.
-STICKY_HEIGHTS = """() => Array.from(document.querySelectorAll("body *"))
-  .filter((e) => e.offsetParent !== null
-    && ["sticky", "fixed"].includes(getComputedStyle(e).position))
-  .map((e) => [e.className || e.tagName, e.getBoundingClientRect().height])"""
 
 # What a scene shows: the page's own fields, the cursor, the unit, the text and its colours,
 # the panels shown and the prediction line.
@@ -76,7 +64,7 @@ def url_fields(page: Page) -> dict[str, str]:
 
 def stories(page: Page) -> dict[str, dict]:
     """The stories as the page has them (stories.js), by id."""
-    found = page.evaluate("async () => (await import('/static/js/explore/stories.js')).STORIES")
+    found = page_stories(page, "explore")
     return {story["id"]: story for story in found}
 
 

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ConsoleWatch
+from tests.browser.conftest import ConsoleWatch, page_stories
+from tests.browser.lecture import CORE_BOXES, STICKY_HEIGHTS
 from tests.browser.test_gradients import assert_page_shows, explore_body, wait_ready
 
 pytestmark = pytest.mark.browser
@@ -25,23 +26,11 @@ SCREENS = [{"width": 1920, "height": 1080}, {"width": 1366, "height": 768}]
 MINUS = "\u2212"
 OWN = ("story", "scene", "present", "theme")
 
-# Every [data-core] element shown, with its box: the presenter's core view.
-CORE_BOXES = """() => Array.from(document.querySelectorAll("[data-core]"))
-  .filter((e) => e.offsetParent !== null)
-  .map((e) => { const r = e.getBoundingClientRect();
-    return {name: e.id, top: r.top, left: r.left, bottom: r.bottom, right: r.right}; })"""
-
 # Whether every shown [data-core] element is inside the window at scroll 0.
 CORE_INSIDE = """() => Array.from(document.querySelectorAll("[data-core]"))
   .filter((e) => e.offsetParent !== null)
   .every((e) => { const r = e.getBoundingClientRect();
     return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; })"""
-
-# Heights of the elements that stay on screen while the page scrolls.
-STICKY_HEIGHTS = """() => Array.from(document.querySelectorAll("body *"))
-  .filter((e) => e.offsetParent !== null
-    && ["sticky", "fixed"].includes(getComputedStyle(e).position))
-  .map((e) => [e.className || e.tagName, e.getBoundingClientRect().height])"""
 
 # What a scene shows: the page's own URL fields, the main chart's lines and its marked band.
 SNAPSHOT = """() => {
@@ -73,7 +62,7 @@ def url_fields(page: Page) -> dict[str, str]:
 
 def stories(page: Page) -> dict[str, dict]:
     """The stories as the page has them (stories.js), by id."""
-    found = page.evaluate("async () => (await import('/static/js/gradients/stories.js')).STORIES")
+    found = page_stories(page, "gradients")
     return {story["id"]: story for story in found}
 
 

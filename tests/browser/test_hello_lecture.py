@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import page_stories
+
 pytestmark = pytest.mark.browser
 
 PRESENTER_SCREENS = [(1920, 1080), (1366, 768)]
@@ -47,8 +49,6 @@ SHOWN = """() => ({
   lr: document.querySelector("#lr").value,
 })"""
 
-STORIES = "async () => (await import('/static/js/hello/stories.js')).STORIES"
-
 
 def url_state(page: Page) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlparse(page.url).query).items()}
@@ -67,7 +67,7 @@ def open_hello(page: Page, query: str) -> None:
 
 
 def stories(page: Page) -> list[dict]:
-    return page.evaluate(STORIES)
+    return page_stories(page, "hello")
 
 
 def scene_queries(page: Page) -> Iterator[tuple[str, int, dict]]:

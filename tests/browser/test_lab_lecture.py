@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ConsoleWatch
+from tests.browser.lecture import STICKY_HEIGHTS
 from tests.browser.test_lab import chart_traces, download, open_lab, poll, run_to_end, url_state
 from tests.browser.test_layout import CUT_TITLES, PHONE
 
@@ -46,10 +47,6 @@ SMALL_RUN = {
     "snapshot_every": "20",
     "seed": "1",
 }
-STICKY = """() => [...document.querySelectorAll("body *")]
-  .filter((e) => e.offsetParent !== null)
-  .filter((e) => ["sticky", "fixed"].includes(getComputedStyle(e).position))
-  .map((e) => [e.className || e.id, e.getBoundingClientRect().height])"""
 OUTSIDE = """() => [...document.querySelectorAll("[data-core]")].flatMap((e) => {
   const r = e.getBoundingClientRect();
   const inside = r.width > 0 && r.top >= 0 && r.left >= 0
@@ -266,7 +263,7 @@ def test_a_phone_keeps_its_bars_small_and_the_probe_titles_whole(
     expect(page.locator("#skip")).to_be_visible()  # the fullest bar: Start, Stop, pace, Skip
     page.locator("#train-mode .run-controls").scroll_into_view_if_needed()
     page.mouse.wheel(0, 300)  # the bar sticks to the top
-    for name, height in page.evaluate(STICKY):
+    for name, height in page.evaluate(STICKY_HEIGHTS):
         assert height <= PHONE["height"] / 5, f"{name} is {height} px tall"
     page.click("#skip")
     page.wait_for_selector("body[data-run='finished']", state="attached")

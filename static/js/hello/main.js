@@ -176,7 +176,7 @@ async function load() {
     if (token !== loadToken) return;
     errors.clear();
     trace = next;
-    linkTrace(byId("trace-json", HTMLAnchorElement), request, next);
+    linkTrace(byId("trace-json", HTMLAnchorElement), request);
     panels.setTrace(next, model.state_dict);
     backward.setTrace(next, model.state_dict);
     sgd.setTrace(next, model, request.text);

@@ -7,6 +7,7 @@
 import { Chart } from "../charts/chart.js";
 import { LAB } from "../config.js";
 import { formatNumber, showChar } from "../dom.js";
+import { presenting } from "../present.js";
 import { LiveChart } from "./live-chart.js";
 
 /**
@@ -258,9 +259,11 @@ export function drawProbe(chart, probe, current, reference, labelledSteps = 40) 
     {
       transition: undefined,
       showlegend: true,
-      legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom" }, // under the axis title at any height
+      // under the axis title at any height; smaller in the presenter view, where the chart shares a row
+      legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom", font: { size: presenting() ? 15 : 18 } },
       xaxis: {
-        title: { text: probeAxisTitle(chart.plot.clientWidth) },
+        title: { text: probeAxisTitle(chart.plot.clientWidth), standoff: 8 },
+        automargin: true, // the title below the tick labels at any font size (presenter view)
         ...stepTicks(probe, Math.min(labelledSteps, Math.floor(chart.plot.clientWidth / TICK_SPACE))),
       },
       yaxis: log10Axis(table.map((s) => s.values), "‖∂L/∂h_t‖"),
