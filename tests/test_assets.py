@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from server.assets import Assets
-from server.routes.vendor import STATIC_DIR
 
 PAGES = ["/", "/hello", "/explore", "/gradients", "/lab"]
 
@@ -18,7 +17,7 @@ PAGES = ["/", "/hello", "/explore", "/gradients", "/lab"]
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_name_static_files_by_release_and_those_are_immutable(client, path):
     html = client.get(path).text
-    release = Assets(STATIC_DIR).prefix
+    release = client.app.state.assets.prefix  # taken when the app started
     local = re.findall(r'(?:src|href)="(/(?:static|vendor)/[^"]+)"', html)
     assert local, "the page names its scripts and styles"
     assert [url for url in local if not url.startswith(release + "/")] == []
@@ -33,7 +32,7 @@ def test_a_page_preloads_its_whole_module_graph(client, path):
     html = client.get(path).text
     preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)"', html)
     (entry,) = re.findall(r'<script type="module" src="([^"]+/main\.js)"', html)
-    assets = Assets(STATIC_DIR)
+    assets: Assets = client.app.state.assets
     graph = assets.preloads(entry.removeprefix(assets.prefix + "/"))
     assert entry in preloaded and set(preloaded) == set(graph)
     assert len(graph) > 10  # a page's modules, not just its entry

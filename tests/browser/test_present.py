@@ -115,17 +115,17 @@ def test_f_shows_the_focused_chart_full_screen_and_back(page: Page, console: Con
     chart.locator(".plot, svg").first.click(position={"x": 5, "y": 5})
     normal = chart.locator(".plot").first.bounding_box()
     page.keyboard.press("f")
-    page.wait_for_function("document.fullscreenElement !== null")
+    page.wait_for_function("() => document.fullscreenElement !== null")
     assert page.evaluate("document.fullscreenElement.id") == chart.get_attribute("id")
     assert normal is not None
     page.wait_for_function(
-        "document.fullscreenElement?.querySelector('.plot')?.offsetHeight"
+        "() => document.fullscreenElement?.querySelector('.plot')?.offsetHeight"
         f" > {normal['height'] + 100}"
     )
     page.keyboard.press("f")
-    page.wait_for_function("document.fullscreenElement === null")
+    page.wait_for_function("() => document.fullscreenElement === null")
     page.wait_for_function(
-        f"document.querySelector('#{chart.get_attribute('id')} .plot').offsetHeight"
+        f"() => document.querySelector('#{chart.get_attribute('id')} .plot').offsetHeight"
         f" <= {normal['height'] + 1}"
     )
 

@@ -37,7 +37,7 @@ export class BarChart extends Chart {
       text: s.values.map((v) => formatNumber(v, DECIMALS)),
       textposition: "outside",
       cliponaxis: false,
-      hovertemplate: `${s.name} %{x}: %{y:.4f}<extra></extra>`,
+      hovertemplate: `${s.name} %{x}: %{y:.3f}<extra></extra>`,
       marker: {
         color: colours(s, k),
         line: {

@@ -38,6 +38,8 @@ export class Chart extends ChartFigure {
     /** The Plotly graph div. */
     this.plot = plot;
     this.height = options.height ?? SIZES.chartHeight;
+    // Until its first drawing the chart holds its place: nothing below it jumps when it comes.
+    plot.style.minHeight = `${this.height}px`;
     // One config object for the chart's life: Plotly.react compares it with the last one, and
     // a new object (a new SVG button callback) counts as a change and rebuilds the figure.
     this.plotConfig = this.config();
@@ -80,6 +82,7 @@ export class Chart extends ChartFigure {
     } else {
       this.drawn = true;
       await Plotly.newPlot(this.plot, traces, fullLayout, this.plotConfig);
+      this.plot.style.minHeight = "";
     }
   }
 

@@ -33,7 +33,7 @@ export class Heatmap extends Chart {
       ygap: 2,
       texttemplate: showValues ? "%{z:.2f}" : "",
       textfont: { size: 14 },
-      hovertemplate: "row %{y}, column %{x}: %{z:.4f}<extra></extra>",
+      hovertemplate: "row %{y}, column %{x}: %{z:.3f}<extra></extra>",
       colorbar: { thickness: 14, len: 0.9 },
     };
     // The current column: a black outline inside a white one, visible on every colour of

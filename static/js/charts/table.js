@@ -8,8 +8,12 @@ import { el, formatNumber } from "../dom.js";
  *   corner?: string, nullText?: string}} TableData nullText: how a null reads (default —)
  */
 
-/** Decimals shown in table cells; `data-value` keeps the full precision. */
-const TABLE_DECIMALS = 4;
+/**
+ * Decimals shown in table cells, as everywhere on the pages: a compact trace (server/compact.py)
+ * rounds each number so that up to 3 decimals are exactly the full number's. `data-value` keeps
+ * the number as the page has it.
+ */
+const TABLE_DECIMALS = 3;
 
 /**
  * Replace the contents of a table with the data.

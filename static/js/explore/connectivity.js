@@ -95,7 +95,7 @@ export class ConnectivityPanel {
     row.forEach((v, s) => {
       const tr = el("tr");
       tr.append(el("th", { scope: "row" }, String(s)), el("td", {}, showChar(trace.tokens[s])),
-        el("td", {}, formatLog10(v)), el("td", { "data-value": String(ratios[s]) }, formatNumber(ratios[s], 4)));
+        el("td", {}, formatLog10(v)), el("td", { "data-value": String(ratios[s]) }, formatNumber(ratios[s], 3)));
       body.append(tr);
     });
     this.elements.table.replaceChildren(head, body);

@@ -51,7 +51,7 @@ export class TimeHeatmap extends Chart {
       zmin: zRange[0],
       zmax: zRange[1],
       colorscale,
-      hovertemplate: `step %{x}, unit %{y}: ${name} = %{z:.4f}<extra></extra>`,
+      hovertemplate: `step %{x}, unit %{y}: ${name} = %{z:.3f}<extra></extra>`,
       colorbar: { thickness: 12, len: 0.95, outlinewidth: 0 },
     };
     const layout = {

@@ -160,7 +160,7 @@ export class SvgBarChart extends ChartFigure {
     if (!bar || i === null || !this.tableData || !this.tooltip) return;
     const g = this.tableData.rows.findIndex((row) => row.label === bar.getAttribute("data-group"));
     const value = this.tableData.rows[g]?.values[i] ?? null;
-    this.tooltip.textContent = `${bar.getAttribute("data-group")}, ${this.tableData.columns[i]}: ${formatNumber(value, 4)}`;
+    this.tooltip.textContent = `${bar.getAttribute("data-group")}, ${this.tableData.columns[i]}: ${formatNumber(value, 3)}`;
     bar.append(this.tooltip);
   }
 
