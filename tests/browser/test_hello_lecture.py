@@ -354,3 +354,13 @@ def test_forward_hides_the_outputs_ahead_backward_shows_them_all(page: Page) -> 
     assert hidden == [False] * 5
     expect(page.locator("#prediction")).to_be_hidden()
     assert re.search(r"‖∂L/∂h₃‖ = \d", page.locator("#backward-summary").inner_text())
+
+
+def test_no_tooltip_tells_a_prediction_not_read_yet(page: Page) -> None:
+    page.goto("/hello?step=1")
+    page.wait_for_selector("body[data-ready='true'][data-step='1']", state="attached")
+    tips = page.locator(".diagram-step > title")
+    assert [("predicted" in tip) for tip in tips.all_text_contents()] == [1, 1, 0, 0, 0]
+    page.goto("/hello?step=4")  # the last step: every prediction read
+    page.wait_for_selector("body[data-ready='true'][data-step='4']", state="attached")
+    assert all("predicted" in tip for tip in tips.all_text_contents())

@@ -174,7 +174,10 @@ export class UnrolledDiagram {
         );
       }
       const title = targets[t] === null ? "no target" : `target “${targets[t]}”`;
-      group.append(svg("title", {}, `step ${t}: input “${token}”, predicted “${predictions[t]}”, ${title}`));
+      // Its tooltip, said in full once the step is read (`highlight` shortens it ahead).
+      group.dataset.tooltip = `step ${t}: input “${token}”, predicted “${predictions[t]}”, ${title}`;
+      group.dataset.tooltipAhead = `step ${t}: input “${token}” (not read yet)`;
+      group.append(svg("title", {}, group.dataset.tooltip));
       group.setAttribute("tabindex", "0");
       group.setAttribute("role", "button");
       group.setAttribute("aria-label", `show step ${t}`);
@@ -222,7 +225,10 @@ export class UnrolledDiagram {
     this.steps.forEach((group, t) => {
       group.classList.toggle("current", t === step);
       group.classList.toggle("visited", phase === "backward" && t >= step);
-      group.classList.toggle("ahead", phase === "forward" && t > step);
+      const ahead = phase === "forward" && t > step;
+      group.classList.toggle("ahead", ahead);
+      const tooltip = group.querySelector(":scope > title");
+      if (tooltip) tooltip.textContent = (ahead ? group.dataset.tooltipAhead : group.dataset.tooltip) ?? "";
     });
     this.showCaption();
   }
