@@ -4,7 +4,7 @@
 CORE_BOXES = """() => Array.from(document.querySelectorAll("[data-core]"))
   .filter((e) => e.offsetParent !== null)
   .map((e) => { const r = e.getBoundingClientRect();
-    return {name: e.dataset.panel || e.className,
+    return {name: e.dataset.panel || e.id || e.className,
       top: r.top, left: r.left, bottom: r.bottom, right: r.right}; })"""
 
 # Heights of the elements that stay on screen while the page scrolls.

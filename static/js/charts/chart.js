@@ -7,6 +7,7 @@ import { COLOURS, SIZES, TIMINGS } from "../config.js";
 import { el } from "../dom.js";
 import { presenting } from "../present.js";
 import { ChartFigure } from "./figure.js";
+import { plotlyReady } from "./plotly.js";
 
 /**
  * Layout shared by every chart: large fonts, high contrast, tight margins.
@@ -40,9 +41,11 @@ export class Chart extends ChartFigure {
     this.height = options.height ?? SIZES.chartHeight;
     // Until its first drawing the chart holds its place: nothing below it jumps when it comes.
     plot.style.minHeight = `${this.height}px`;
-    // One config object for the chart's life: Plotly.react compares it with the last one, and
-    // a new object (a new SVG button callback) counts as a change and rebuilds the figure.
-    this.plotConfig = this.config();
+    // One config object for the chart's life (made at the first drawing, once Plotly is there):
+    // Plotly.react compares it with the last one, and a new object (a new SVG button callback)
+    // counts as a change and rebuilds the figure.
+    /** @type {object | null} */
+    this.plotConfig = null;
     new ResizeObserver(() => {
       if (this.drawn) Plotly.Plots.resize(this.plot);
     }).observe(this.plot);
@@ -77,6 +80,10 @@ export class Chart extends ChartFigure {
     /** @type {Record<string, unknown>} */
     const fullLayout = { ...baseLayout(this.height), ...layout };
     if (this.fullScreen()) fullLayout.height = window.innerHeight - this.caption.offsetHeight - 48;
+    if (!this.plotConfig) {
+      await plotlyReady;
+      this.plotConfig ??= this.config();
+    }
     if (this.drawn) {
       await Plotly.react(this.plot, traces, fullLayout, this.plotConfig);
     } else {

@@ -27,6 +27,14 @@ export class LiveChart extends Chart {
     /** @type {(number | null)[][]} y values of each series */
     this.ys = [];
     this.tableFilledAt = 0;
+    /** @type {object} the axes, shapes and annotations of the run */
+    this.layout = {};
+    /** Whether the run's series are drawn (`append` may then extend them). */
+    this.shown = false;
+    /** Whether points came before they were (drawn with them). */
+    this.behind = false;
+    /** Resets so far: a drawing finished for an older run is not this one's. */
+    this.runs = 0;
   }
 
   /**
@@ -39,8 +47,24 @@ export class LiveChart extends Chart {
     this.series = series;
     this.xs = series.map(() => []);
     this.ys = series.map(() => []);
-    const traces = series.map((s) => ({ type: "scatter", mode: "lines", connectgaps: false, ...s, x: [], y: [] }));
-    return this.render(traces, { transition: undefined, ...layout }, this.tableOf());
+    this.layout = { transition: undefined, ...layout };
+    // Points that arrive before the empty series are drawn (Plotly may still be loading) are
+    // kept, and drawn all at once when it is.
+    this.shown = false;
+    this.behind = false;
+    const run = ++this.runs;
+    return this.render(this.traces(), this.layout, this.tableOf()).then(() => {
+      if (run !== this.runs) return; // a newer run's reset came meanwhile
+      this.shown = true;
+      if (this.behind) this.render(this.traces(), this.layout, this.tableOf());
+    });
+  }
+
+  /** The series as Plotly traces, with copies of the points so far. */
+  traces() {
+    return this.series.map((s, k) => ({
+      type: "scatter", mode: "lines", connectgaps: false, ...s, x: [...this.xs[k]], y: [...this.ys[k]],
+    }));
   }
 
   /**
@@ -63,6 +87,10 @@ export class LiveChart extends Chart {
       y.push(p.y);
     });
     if (indices.length === 0) return;
+    if (!this.shown) {
+      this.behind = true;
+      return;
+    }
     Plotly.extendTraces(this.plot, { x, y }, indices);
     if (performance.now() - this.tableFilledAt > LAB.tableRefresh) this.fillTableIfOpen();
   }

@@ -93,10 +93,13 @@ function showSettings() {
   timeNote.hidden = note === null;
 }
 
-/** Plotly.relayout, which globals.d.ts (shared by every page) does not declare. */
-const relayout = /** @type {(root: HTMLElement, update: object) => Promise<unknown>} */ (
-  /** @type {any} */ (Plotly).relayout
-);
+/**
+ * Plotly.relayout, which globals.d.ts (shared by every page) does not declare; looked up when
+ * called (Plotly loads after the page's modules run).
+ * @param {HTMLElement} root
+ * @param {object} update
+ */
+const relayout = (root, update) => /** @type {any} */ (Plotly).relayout(root, update);
 
 /** Chart heights outside the presenter view. */
 const HEIGHTS = new Map(Object.values(charts).map((chart) => [chart, chart.height]));
