@@ -44,6 +44,7 @@ def create_app() -> FastAPI:
     routers = (health, imports, models, trace, generate, explore, train, vendor, pages)
     for module in routers:  # pages last: catch-all /{page}
         app.include_router(module.router)
+    vendor.pinned_plotly()  # the pages load it from static/: no start without the pinned bytes
     app.state.assets = Assets(vendor.STATIC_DIR)
     vendor.mount_static(app, app.state.assets)
     install_error_handlers(app)

@@ -82,8 +82,12 @@ def test_lstm_gates_follow_pytorch_equations(num_layers):
         pre = below @ getattr(module, f"weight_ih_l{k}").T + getattr(module, f"bias_ih_l{k}")
         pre = pre + h_prev @ getattr(module, f"weight_hh_l{k}").T + getattr(module, f"bias_hh_l{k}")
         a_i, a_f, a_g, a_o = split_gates(pre.detach(), 4)
-        expected = {"i": torch.sigmoid(a_i), "f": torch.sigmoid(a_f),
-                    "g": torch.tanh(a_g), "o": torch.sigmoid(a_o)}
+        expected = {
+            "i": torch.sigmoid(a_i),
+            "f": torch.sigmoid(a_f),
+            "g": torch.tanh(a_g),
+            "o": torch.sigmoid(a_o),
+        }
         for name, gate in expected.items():
             assert_close(as_tensor(result.layers[k].gates[name]), gate, **TOL)
         o_t, c_t = as_tensor(result.layers[k].gates["o"]), as_tensor(result.layers[k].c)

@@ -12,6 +12,7 @@ from pathlib import Path
 import plotly
 import pytest
 
+from server.main import create_app
 from server.routes import vendor
 
 PLOTLY_DIR = vendor.PLOTLY_DIR
@@ -41,6 +42,8 @@ def test_a_bundle_that_is_not_the_pinned_one_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(vendor, "PLOTLY_DIR", tmp_path)
     with pytest.raises(RuntimeError, match=PIN["version"]):
         vendor.pinned_plotly()
+    with pytest.raises(RuntimeError, match=PIN["version"]):
+        create_app()  # the server does not start with it
 
 
 def trace_types(bundle: bytes) -> set[str]:
