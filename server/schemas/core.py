@@ -185,9 +185,9 @@ class ModelDetail(ModelSummary):
 
 
 COMPACT = (
-    "numbers rounded for display, 3-4x smaller: 5 decimals, or 4 significant digits under "
-    "0.01, rounded to odd so that any number shown with up to 3 decimals is the exact one's "
-    "(server/compact.py); the default is full float64"
+    "numbers rounded for display, 3-4x smaller: 4 decimals, the last never 0 or 5 unless "
+    "exact, so that any number shown with up to 3 decimals is the exact one's; gradient norms "
+    "(log10) stay exact (server/compact.py); the default is full float64"
 )
 
 

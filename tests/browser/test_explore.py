@@ -41,7 +41,7 @@ def open_explore(page: Page, **params: str | int) -> None:
 
 
 # How close /explore's numbers are to the exact ones (server/compact.py's grid).
-DISPLAYED = {"rtol": 1e-3, "atol": 1e-5}
+DISPLAYED = {"rtol": 0.0, "atol": 1e-4}
 
 
 def fetch_trace(
@@ -556,7 +556,7 @@ def test_upload_a_torch_state_dict(page: Page, tmp_path: Path) -> None:
     wait_ready(page)
     snap = page.evaluate(SNAPSHOT)
     assert snap["cursor"] == len(text) - 1
-    # /explore draws the compact encoding: within its grid (5 decimals, 4 digits under 0.01).
+    # /explore draws the compact encoding: within its grid (4 decimals).
     z = snap["h"][0]["z"]  # (H, T) of layer 1, from the page
     torch.testing.assert_close(torch.tensor(z, dtype=torch.float64).T, hidden, **DISPLAYED)
     unit_colours = torch.tensor(snap["unitValues"], dtype=torch.float64)
