@@ -83,7 +83,8 @@ class KeptStaticFiles(StaticFiles):
         version = f"{found.stat_result.st_mtime_ns} {found.stat_result.st_size}"
         media_type = found.media_type or "application/octet-stream"
         key = f"static {found.path} {version}"  # read on first use only (a few KB to ~1 MB)
-        body = kept_body(request, key, Path(found.path).read_bytes, media_type)
+        # Compressed once per worker and sent to every student: the smallest gzip is worth it.
+        body = kept_body(request, key, Path(found.path).read_bytes, media_type, level=9)
         return cached_response(request, body, self.cache_control)
 
 
