@@ -24,9 +24,15 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     args = parser.parse_args(argv)
+    os.environ["UNROLLED_WORKERS"] = str(args.workers)  # sessions need to know (settings)
     for variable in THREAD_POOL_VARIABLES:  # before the app imports NumPy or torch
         os.environ.setdefault(variable, "1")
     sys.stdout.write(serving_banner(args.host, args.port))
+    if args.workers > 1:
+        sys.stdout.write(
+            f"Live classroom sessions are off with {args.workers} workers (they answer 503): "
+            "each worker would keep its own. Serve a lecture with one worker.\n"
+        )
     sys.stdout.flush()
     uvicorn.run(
         "server.main:app",

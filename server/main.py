@@ -15,8 +15,20 @@ from server.errors import UnexpectedErrors, install_error_handlers
 from server.fastpath import CachedTraceGets
 from server.head import HeadAsGet
 from server.limits import BodySizeLimit
-from server.routes import explore, generate, health, imports, models, pages, trace, train, vendor
+from server.routes import (
+    explore,
+    generate,
+    health,
+    imports,
+    models,
+    pages,
+    sessions,
+    trace,
+    train,
+    vendor,
+)
 from server.security import SecurityHeaders
+from server.sessions import SessionError, SessionStore
 from server.settings import get_settings
 from server.tracing import BuiltinTraces
 from server.work import install_work_gates
@@ -29,6 +41,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.traces = BuiltinTraces(app.state.zoo, settings)
     app.state.explore_answers = Answers(settings.explore_cache_bytes, len)
     app.state.kept_bodies = {}  # server/encoding.py: kept_body
+    app.state.sessions = SessionStore(
+        settings.max_sessions, settings.max_session_followers, settings.session_idle_seconds
+    )
     yield
 
 
@@ -41,13 +56,16 @@ def create_app() -> FastAPI:
         docs_url=None,  # /docs is served by pages.py with Swagger UI from a local package
         redirect_slashes=False,  # Starlette's redirect is absolute, to whatever Host says
     )
-    routers = (health, imports, models, trace, generate, explore, train, vendor, pages)
+    routers = (health, imports, models, trace, generate, explore, train, sessions, vendor, pages)
     for module in routers:  # pages last: catch-all /{page}
         app.include_router(module.router)
+        if module is sessions:
+            app.include_router(sessions.join_router)
     vendor.pinned_plotly()  # the pages load it from static/: no start without the pinned bytes
     app.state.assets = Assets(vendor.STATIC_DIR)
     vendor.mount_static(app, app.state.assets)
     install_error_handlers(app)
+    app.add_exception_handler(SessionError, sessions.session_error_handler)
     install_work_gates(app)
     app.add_middleware(CachedTraceGets)
     # Level 5, not Starlette's 9: a T=300 trace compresses in ~0.2 s instead of ~1.1 s.

@@ -136,6 +136,22 @@ class Settings(BaseSettings):
         description="pages that may show Unrolled in a frame (CSP frame-ancestors): 'self', "
         "'none', or origins separated by spaces, e.g. \"'self' https://slides.example.edu\"",
     )
+    max_sessions: int = Field(100, ge=1, description="live classroom sessions at once")
+    max_session_followers: int = Field(
+        500, ge=1, description="students following one live session at once"
+    )
+    max_session_state_bytes: int = Field(
+        4096, ge=256, description="size of the page state a lecturer sends (413 beyond)"
+    )
+    session_idle_seconds: float = Field(
+        4 * 3600, gt=0, description="a session whose lecturer changes nothing this long ends"
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        description="worker processes serving (set by `unrolled serve --workers`): live "
+        "sessions live in one worker's memory, so with more than one they answer 503",
+    )
     checkpoint_dir: Path = Field(CHECKPOINT_DIR, description="folder of built-in checkpoints")
 
     def limits(self) -> Limits:

@@ -65,3 +65,14 @@ def test_the_banner_says_whether_a_room_can_reach_the_server(host, first_line):
     assert banner[0] == first_line
     if "only" in first_line:
         assert banner[1].startswith("To serve a room: unrolled serve --host 0.0.0.0")
+
+
+def test_two_workers_say_at_start_that_live_sessions_are_off_and_answer_503():
+    """Each worker would keep its own sessions: a class split in two, never silently."""
+    with running_server("--workers", "2") as server:
+        banner = server.log_text()
+        answers = [httpx.post(f"{server.url}/api/sessions") for _ in range(4)]
+    assert "Live classroom sessions are off with 2 workers" in banner
+    for answer in answers:
+        assert answer.status_code == 503
+        assert "one worker" in answer.json()["detail"][0]["msg"]
