@@ -8,6 +8,7 @@ an `end` event when the session ends); DELETE ends it. See server/sessions.py.
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -171,7 +172,9 @@ async def join_qr(code: str, request: Request, settings: SettingsDep) -> Respons
     either theme."""
     session = session_store(request, settings).get(code)
     qr = segno.make(join_url(request, session.code), error="m")
-    svg = qr.svg_inline(scale=8, border=2, dark="#000", light="#fff", omitsize=True)
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False)
+    svg = out.getvalue()
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

@@ -7,6 +7,8 @@
  * copied link opens the same view.
  */
 
+import "./classroom.js";
+
 const root = document.documentElement;
 const THEME_KEY = "unrolled-theme";
 
