@@ -33,6 +33,7 @@ join_router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "no live session has this code (never was, ended or expired)"},
+    429: {"description": "too many sessions, or followers of this one; see Retry-After"},
     503: {"description": "this server runs several workers, which cannot share sessions"},
 }
 LECTURER_ERRORS: dict[int | str, dict[str, str]] = {
