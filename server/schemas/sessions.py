@@ -32,8 +32,8 @@ class SessionState(BaseModel):
 
 
 class SessionInfo(BaseModel):
-    code: str
-    join_url: str
+    code: str = Field(description="the join code")
+    join_url: str = Field(description="the link (and QR code) students open; never localhost")
     followers: int = Field(description="students following now, in this worker")
-    expires_at: float
+    expires_at: float = Field(description="Unix time the session ends if left idle")
     state: SessionState | None = Field(description="the lecturer's page, once sent")
