@@ -59,6 +59,8 @@ class Lecturer {
     this.lecture = storedLecture();
     this.sent = "";
     this.sending = false;
+    /** @type {number[]} */
+    this.timers = [];
     this.button.hidden = false;
     this.button.addEventListener("click", () => (this.lecture ? this.togglePanel() : this.start()));
     if (this.lecture) this.run();
@@ -99,8 +101,10 @@ class Lecturer {
     end.addEventListener("click", () => this.end());
     const code = span(lecture.code, "class-code");
     this.showPanel([qr, span("Join at "), link, span(" with the code "), code, this.followers, end]);
-    window.setInterval(() => this.sync(), SYNC_MS);
-    window.setInterval(() => this.countFollowers(), FOLLOWERS_MS);
+    this.timers = [
+      window.setInterval(() => this.sync(), SYNC_MS),
+      window.setInterval(() => this.countFollowers(), FOLLOWERS_MS),
+    ];
     this.sync();
     this.countFollowers();
   }
@@ -132,6 +136,8 @@ class Lecturer {
       });
       if (answer.status === 404 || answer.status === 403) this.forget("The class session has ended.");
       else if (answer.ok) this.sent = page;
+    } catch {
+      // The network dropped for a moment: the next tick sends the page again.
     } finally {
       this.sending = false;
     }
@@ -139,7 +145,8 @@ class Lecturer {
 
   async countFollowers() {
     if (!this.lecture || !this.followers) return;
-    const answer = await fetch(`/api/sessions/${this.lecture.code}`);
+    const answer = await fetch(`/api/sessions/${this.lecture.code}`).catch(() => null);
+    if (!answer) return; // the network dropped for a moment: count again next time
     if (answer.status === 404) return this.forget("The class session has ended (idle too long).");
     if (answer.ok) {
       const { followers } = await answer.json();
@@ -156,6 +163,8 @@ class Lecturer {
 
   /** @param {string} message */
   forget(message) {
+    for (const timer of this.timers) window.clearInterval(timer);
+    this.timers = [];
     window.sessionStorage.removeItem(LECTURE_KEY);
     this.lecture = null;
     this.button.setAttribute("aria-pressed", "false");
@@ -183,6 +192,11 @@ class Follower {
     this.source = new EventSource(`/api/sessions/${this.code}/events`);
     this.source.addEventListener("state", (event) => this.open(JSON.parse(event.data)));
     this.source.addEventListener("end", () => this.ended());
+    // EventSource reconnects by itself after a dropped connection; it gives up (CLOSED) only
+    // when the server refuses, e.g. 404 once the session is gone.
+    this.source.addEventListener("error", () => {
+      if (this.source?.readyState === EventSource.CLOSED) this.ended();
+    });
   }
 
   detach() {
@@ -195,7 +209,7 @@ class Follower {
   ended() {
     this.source?.close();
     this.source = null;
-    this.show("ended", "The lecturer ended the session", null, null);
+    this.show("ended", "The class session has ended", null, null);
     const params = new URLSearchParams(window.location.search);
     params.delete("session");
     const query = params.toString();
