@@ -28,10 +28,11 @@ def main(argv: list[str] | None = None) -> None:
     for variable in THREAD_POOL_VARIABLES:  # before the app imports NumPy or torch
         os.environ.setdefault(variable, "1")
     sys.stdout.write(serving_banner(args.host, args.port))
-    if args.workers > 1:
+    if args.workers > 1 and not os.environ.get("UNROLLED_REDIS_URL"):
         sys.stdout.write(
             f"Live classroom sessions are off with {args.workers} workers (they answer 503): "
-            "each worker would keep its own. Serve a lecture with one worker.\n"
+            "each worker would keep its own. Serve a lecture with one worker, or set "
+            "UNROLLED_REDIS_URL=redis://host:6379/0 for the workers to share.\n"
         )
     sys.stdout.flush()
     uvicorn.run(

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from redis.exceptions import RedisError
 
 from models.zoo import load_zoo
 from server.assets import Assets
@@ -28,7 +29,7 @@ from server.routes import (
     vendor,
 )
 from server.security import SecurityHeaders
-from server.sessions import SessionError, SessionStore
+from server.sessions import SessionError, open_store
 from server.settings import get_settings
 from server.tracing import BuiltinTraces
 from server.work import install_work_gates
@@ -41,10 +42,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.traces = BuiltinTraces(app.state.zoo, settings)
     app.state.explore_answers = Answers(settings.explore_cache_bytes, len)
     app.state.kept_bodies = {}  # server/encoding.py: kept_body
-    app.state.sessions = SessionStore(
-        settings.max_sessions, settings.max_session_followers, settings.session_idle_seconds
-    )
+    app.state.sessions = await open_store(settings)
     yield
+    await app.state.sessions.close()
 
 
 def create_app() -> FastAPI:
@@ -66,6 +66,7 @@ def create_app() -> FastAPI:
     vendor.mount_static(app, app.state.assets)
     install_error_handlers(app)
     app.add_exception_handler(SessionError, sessions.session_error_handler)
+    app.add_exception_handler(RedisError, sessions.store_error_handler)
     install_work_gates(app)
     app.add_middleware(CachedTraceGets)
     # Level 5, not Starlette's 9: a T=300 trace compresses in ~0.2 s instead of ~1.1 s.

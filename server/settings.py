@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     max_training_runs: int = Field(
         2, ge=1, description="training runs and comparisons streaming at once, per worker"
     )
+    max_queued_runs: int = Field(
+        128,
+        ge=0,
+        description="more that wait their turn in order, told their place and wait, per "
+        "worker; beyond it a 429 (a default /lab run takes about a second, so a class of 60 "
+        "pressing Start at once all train within about a minute)",
+    )
     max_compare_runs: int = Field(60, ge=1, description="training runs of one comparison")
     max_compare_seconds: float = Field(300, gt=0, description="wall time of one comparison")
     stream_buffer_bytes: int = Field(
@@ -146,11 +153,26 @@ class Settings(BaseSettings):
     session_idle_seconds: float = Field(
         4 * 3600, gt=0, description="a session whose lecturer changes nothing this long ends"
     )
+    max_session_polls: int = Field(64, ge=1, description="polls one live session may open")
+    max_shared_model_bytes: int = Field(
+        8 * 2**20, ge=1024, description="size of one model a lecturer shares with a session"
+    )
+    max_session_model_bytes: int = Field(
+        32 * 2**20,
+        ge=1024,
+        description="bytes of all the models shared with one session (413 beyond)",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis that keeps live sessions (redis://host:port/db), so several workers "
+        "and replicas serve one class; without it sessions live in one worker's memory",
+    )
     workers: int = Field(
         1,
         ge=1,
-        description="worker processes serving (set by `unrolled serve --workers`): live "
-        "sessions live in one worker's memory, so with more than one they answer 503",
+        description="worker processes serving (set by `unrolled serve --workers`): without "
+        "redis_url live sessions live in one worker's memory, so with more than one they "
+        "answer 503",
     )
     checkpoint_dir: Path = Field(CHECKPOINT_DIR, description="folder of built-in checkpoints")
 

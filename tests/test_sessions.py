@@ -1,4 +1,4 @@
-"""Live classroom sessions (server/sessions.py): every error of the API in-process, and the
+"""Live classroom sessions (server/sessions/): every error of the API in-process, and the
 event stream against a real server process, read line by line as a browser's EventSource
 would."""
 
@@ -16,22 +16,9 @@ import segno
 
 from server.sessions import CODE_ALPHABET, CODE_LENGTH
 from tests.server_process import Server, running_server
+from tests.session_helpers import bearer, create, follow, message, wait_for
 
 HELLO = {"path": "/hello", "query": "model=hello-lstm&text=hello&step=3&story=forward&scene=2"}
-
-
-def create(client) -> dict:
-    answer = client.post("/api/sessions")
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def bearer(session: dict) -> dict[str, str]:
-    return {"Authorization": f"Bearer {session['lecturer_token']}"}
-
-
-def message(answer) -> str:
-    return answer.json()["detail"][0]["msg"]
 
 
 def test_a_session_has_an_unambiguous_code_and_a_link_the_room_can_reach(client):
@@ -52,7 +39,7 @@ def test_the_lecturer_sets_the_state_and_anyone_reads_it_without_the_token(clien
     answer = client.put(f"/api/sessions/{code}/state", json=HELLO, headers=bearer(session))
     assert answer.status_code == 204, answer.text
     shown = client.get(f"/api/sessions/{code.lower()}").json()  # codes are typed in any case
-    assert shown["state"] == HELLO and shown["followers"] == 0
+    assert shown["state"] == {**HELLO, "shared_model": None} and shown["followers"] == 0
     assert "lecturer_token" not in shown and session["lecturer_token"] not in json.dumps(shown)
 
 
@@ -169,50 +156,10 @@ def test_several_workers_without_a_shared_store_answer_503(monkeypatch):
 # --- the event stream, over a real server ---------------------------------------------------
 
 
-def sse_events(lines: Iterator[str]) -> Iterator[dict]:
-    """Parse text/event-stream lines into {event, id, data} dicts (comments skipped)."""
-    event: dict = {}
-    for line in lines:
-        if not line:
-            if "data" in event:
-                yield event
-            event = {}
-        elif not line.startswith(":"):
-            name, _, value = line.partition(":")
-            event[name] = value.removeprefix(" ")
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     with running_server() as running:
         yield running
-
-
-def follow(server: Server, code: str, got: list[dict], ready: threading.Event, **headers: str):
-    """Follow a session in a thread, appending each event to `got` until `end`."""
-
-    def run() -> None:
-        url = f"{server.url}/api/sessions/{code}/events"
-        with httpx.stream("GET", url, headers=headers, timeout=30) as answer:
-            assert answer.headers["content-type"].startswith("text/event-stream")
-            ready.set()
-            for event in sse_events(answer.iter_lines()):
-                got.append(event)
-                if event["event"] == "end":
-                    return
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    done = threading.Event()
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        done.wait(0.02)
-    raise AssertionError("timed out")
 
 
 def test_followers_get_the_state_at_once_every_change_and_the_end(server):
@@ -221,7 +168,7 @@ def test_followers_get_the_state_at_once_every_change_and_the_end(server):
         code = session["code"]
         http.put(f"/api/sessions/{code}/state", json=HELLO, headers=bearer(session))
         streams = [([], threading.Event()) for _ in range(3)]
-        threads = [follow(server, code, got, ready) for got, ready in streams]
+        threads = [follow(server.url, code, got, ready) for got, ready in streams]
         for got, _ in streams:
             wait_for(lambda got=got: len(got) == 1)
             assert got[0]["event"] == "state" and json.loads(got[0]["data"]) == HELLO
@@ -248,7 +195,7 @@ def test_a_reconnecting_follower_resumes_with_the_latest_state(server):
             state = {"path": "/hello", "query": f"step={step}"}
             http.put(f"/api/sessions/{code}/state", json=state, headers=bearer(session))
         got: list[dict] = []
-        thread = follow(server, code, got, threading.Event(), **{"Last-Event-ID": "2"})
+        thread = follow(server.url, code, got, threading.Event(), **{"Last-Event-ID": "2"})
         wait_for(lambda: len(got) == 1)
         assert json.loads(got[0]["data"]) == {"path": "/hello", "query": "step=4"}
         http.delete(f"/api/sessions/{code}", headers=bearer(session))

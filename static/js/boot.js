@@ -8,7 +8,7 @@
  * It also holds the clicks a page cannot answer yet: a student who presses Next or a story
  * before the page has shown its first state (its modules, Plotly and its data still loading)
  * has the click applied once the page is ready (status.js says so with `unrolled:ready`),
- * never dropped. (The home page, static, holds nothing.)
+ * never dropped. (The home and join pages, static, hold nothing.)
  */
 (function boot() {
   const params = new URLSearchParams(window.location.search);
@@ -27,7 +27,7 @@
   else theme = window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
   root.dataset.theme = theme;
 
-  if (root.dataset.page === "index") return;
+  if (root.dataset.page === "index" || root.dataset.page === "join") return;
   /** @type {HTMLElement[]} */
   const held = [];
   const CONTROLS = "main button, main [role=tab], main input[type=checkbox], main input[type=radio]";

@@ -30,6 +30,24 @@ export function saveLocalModel(name, spec) {
 }
 
 /**
+ * The stored JSON of a `local:<name>` URL value's spec, or null (to share it as it is).
+ * @param {string} model
+ * @returns {string | null}
+ */
+export function storedModelJson(model) {
+  return isLocalModel(model) ? window.localStorage.getItem(PREFIX + model.slice("local:".length)) : null;
+}
+
+/**
+ * Store a spec's JSON (a model shared with a class) under a `local:<name>` URL value.
+ * @param {string} model
+ * @param {string} json
+ */
+export function storeModelJson(model, json) {
+  window.localStorage.setItem(PREFIX + model.slice("local:".length), json);
+}
+
+/**
  * The spec a `local:<name>` URL value refers to, as stored.
  * @param {string} model
  * @returns {ModelSpec & {sample?: string}}

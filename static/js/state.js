@@ -48,10 +48,19 @@ export class UrlState {
    */
   constructor(props, location = window.location) {
     this.props = props;
-    const params = new URLSearchParams(location.search);
-    const values = Object.fromEntries(props.map((prop) => [prop.name, parse(prop, params.get(prop.name))]));
     /** @type {Values<P>} */
-    this.values = /** @type {any} */ (values); // each parsed by its declared type
+    this.values = this.read(new URLSearchParams(location.search));
+  }
+
+  /**
+   * Every prop's value in a query string, parsed by its type (its default where the query
+   * has none): a complete state, as a story's scene applies it.
+   * @param {URLSearchParams} params
+   * @returns {Values<P>}
+   */
+  read(params) {
+    const values = Object.fromEntries(this.props.map((prop) => [prop.name, parse(prop, params.get(prop.name))]));
+    return /** @type {any} */ (values); // each parsed by its declared type
   }
 
   /**

@@ -6,13 +6,19 @@
  * is made. Story and scene live in the URL (`story=`, `scene=` counted from 1), so a link
  * opens the lecture where it was.
  *
+ * In a live class (classroom.js) a question is a poll: the lecturer's scene opens it, students
+ * answer on their own screens, the lecturer sees the count and reveals (question.js draws
+ * each side). A student's page follows the lecturer's in place (`follow`).
+ *
  * Keys while a story runs: PageDown / PageUp (what a presenter's clicker sends) the next and
  * the previous scene, 1-9 a question's choices; outside a story they are the page's own.
  * Test hooks: `body[data-story]`, `body[data-scene]` (1-based), `body[data-story-ready]`
  * ("true" once a scene's state is shown).
  */
+import { joinClass } from "./class/link.js";
 import { el } from "./dom.js";
 import { setQueryField, typingOrModified } from "./present.js";
+import { drawQuestion } from "./question.js";
 
 /**
  * @typedef {{prompt: string, choices: string[], answer: number, explain: string}} Question
@@ -23,6 +29,8 @@ import { setQueryField, typingOrModified } from "./present.js";
  * @typedef {{id: string, title: string, scenes: Scene[]}} Story
  * @typedef {(state: SceneState) => void | Promise<void>} ApplyScene shows a scene's state
  *   (the page's defaults with the scene's fields over them)
+ * @typedef {{read: (params: URLSearchParams) => SceneState}} PageState the page's UrlState
+ * @typedef {{id: string, revealed: boolean, counts?: number[] | null}} PollView a class poll
  */
 
 const HIGHLIGHT = "story-highlight";
@@ -32,10 +40,18 @@ export class StoryPlayer {
    * @param {HTMLElement} container where the story picker and the scene bar are drawn
    * @param {Story[]} stories
    * @param {ApplyScene} apply
+   * @param {PageState} pageState reads a followed lecturer's query as a complete state
    */
-  constructor(container, stories, apply) {
+  constructor(container, stories, apply, pageState) {
     this.stories = stories;
     this.apply = apply;
+    this.pageState = pageState;
+    /** @type {import("./class/link.js").ClassLink | null} the live class, if any */
+    this.link = null;
+    /** @type {Map<string, PollView>} class polls by id, as last heard of */
+    this.polls = new Map();
+    /** @type {Map<string, number>} this student's answer per poll */
+    this.answers = new Map();
     /** @type {Story | null} */
     this.story = null;
     this.scene = 0;
@@ -69,23 +85,23 @@ export class StoryPlayer {
     container.append(this.picker, this.bar);
     // Capture: a story's PageDown moves the scene before the page's own step keys see it.
     window.addEventListener("keydown", (event) => this.onKey(event), true);
+    joinClass(this);
   }
 
   /** Open the story and scene the URL names (call once the page can show a state). */
   resume() {
     const params = new URLSearchParams(window.location.search);
     const story = this.stories.find((s) => s.id === params.get("story"));
-    if (!story) return;
-    const scene = Number.parseInt(params.get("scene") ?? "1", 10);
-    this.show(story, Number.isFinite(scene) ? Math.min(Math.max(scene - 1, 0), story.scenes.length - 1) : 0);
+    if (story) this.show(story, sceneIndex(story, params));
   }
 
   /**
    * Show a scene: set its state, then its narration, question and highlight.
    * @param {Story} story
    * @param {number} index 0-based
+   * @param {SceneState} [state] the state to show (a followed lecturer's), else the scene's
    */
-  async show(story, index) {
+  async show(story, index, state) {
     const token = ++this.token;
     this.story = story;
     this.scene = index;
@@ -101,49 +117,101 @@ export class StoryPlayer {
     this.previous.disabled = index === 0;
     this.next.disabled = index === story.scenes.length - 1;
     this.showQuestion(scene);
-    await this.apply(scene.state);
+    if (scene.question && this.link?.role === "lecturer") this.link.ask(this.pollId(), scene.question);
+    await this.apply(state ?? scene.state);
     if (token !== this.token) return;
     this.highlight(scene.highlight);
     document.body.dataset.storyReady = "true";
   }
 
-  /**
-   * The scene's question, its choices, and (once one is chosen) the answer and why.
-   * @param {Scene} scene
-   */
-  showQuestion(scene) {
-    this.question.replaceChildren();
-    const question = scene.question;
-    if (!question) return;
-    const key = `${this.story?.id}/${this.scene}`;
-    const chosen = this.choices.get(key);
-    const choices = el("div", { class: "story-choices", role: "group", "aria-label": question.prompt });
-    question.choices.forEach((text, k) => {
-      const button = el("button", { type: "button", "aria-keyshortcuts": String(k + 1) }, `${k + 1}. ${text}`);
-      if (chosen !== undefined) {
-        button.setAttribute("aria-pressed", String(k === chosen));
-        if (k === question.answer) button.classList.add("right");
-        else if (k === chosen) button.classList.add("wrong");
-      }
-      button.addEventListener("click", () => this.choose(k));
-      choices.append(button);
-    });
-    this.question.append(el("p", { class: "story-prompt" }, question.prompt), choices);
-    if (chosen === undefined) return;
-    const verdict = chosen === question.answer ? "Yes: " : `No, it is “${question.choices[question.answer]}”: `;
-    this.question.append(el("p", { class: "story-reveal", role: "status" }, verdict + question.explain));
+  /** The current scene's poll id in a class: `<story>:<scene>` (scene from 1). */
+  pollId() {
+    return `${this.story?.id}:${this.scene + 1}`;
   }
 
   /**
-   * Answer the current scene's question: the reveal shows.
+   * The scene's question, drawn for this reader (alone, the class's lecturer or a student).
+   * @param {Scene} scene
+   */
+  showQuestion(scene) {
+    const question = scene.question;
+    if (!question) {
+      this.question.replaceChildren();
+      return;
+    }
+    const actions = { choose: (/** @type {number} */ k) => this.choose(k), reveal: () => this.link?.reveal(this.pollId()) };
+    if (!this.link) {
+      const chosen = this.choices.get(`${this.story?.id}/${this.scene}`);
+      drawQuestion(this.question, question, { mode: "alone", chosen }, actions);
+      return;
+    }
+    const id = this.pollId();
+    const poll = this.polls.get(id);
+    const view = {
+      mode: this.link.role,
+      chosen: this.link.role === "student" ? this.answers.get(id) : undefined,
+      open: poll !== undefined,
+      revealed: poll?.revealed ?? false,
+      counts: poll?.counts,
+    };
+    drawQuestion(this.question, question, view, actions);
+  }
+
+  /**
+   * Answer the current scene's question: alone, the reveal shows; in a class, the answer is
+   * sent (the lecturer reveals).
    * @param {number} choice
    */
   choose(choice) {
     if (!this.story) return;
     const scene = this.story.scenes[this.scene];
     if (!scene.question || choice >= scene.question.choices.length) return;
-    this.choices.set(`${this.story.id}/${this.scene}`, choice);
+    if (this.link?.role === "student") {
+      const id = this.pollId();
+      const poll = this.polls.get(id);
+      if (!poll || poll.revealed) return;
+      this.answers.set(id, choice);
+      this.link.answer(id, choice);
+    } else if (this.link) return;
+    else this.choices.set(`${this.story.id}/${this.scene}`, choice);
     this.showQuestion(scene);
+  }
+
+  /**
+   * Join a live class (classroom.js) or leave it (null): questions become polls.
+   * @param {import("./class/link.js").ClassLink | null} link
+   */
+  connect(link) {
+    this.link = link;
+    if (!this.story) return;
+    const scene = this.story.scenes[this.scene];
+    this.showQuestion(scene);
+    if (scene.question && link?.role === "lecturer") link.ask(this.pollId(), scene.question);
+  }
+
+  /**
+   * A class poll opened, counted or revealed: redraw it if it is this scene's.
+   * @param {PollView} poll
+   */
+  pollChanged(poll) {
+    this.polls.set(poll.id, poll);
+    if (this.story && poll.id === this.pollId()) this.showQuestion(this.story.scenes[this.scene]);
+  }
+
+  /**
+   * Show a followed lecturer's page in place: exactly its fields, and its story scene if it
+   * is in one.
+   * @param {URLSearchParams} params the lecturer's query
+   */
+  async follow(params) {
+    const state = this.pageState.read(params);
+    const story = this.stories.find((s) => s.id === params.get("story"));
+    if (!story) {
+      if (this.story) this.leave();
+      await this.apply(state);
+      return;
+    }
+    await this.show(story, sceneIndex(story, params), state);
   }
 
   /**
@@ -190,4 +258,14 @@ export class StoryPlayer {
     event.preventDefault();
     event.stopImmediatePropagation();
   }
+}
+
+/**
+ * The 0-based scene a query's `scene=` (from 1) names, within the story.
+ * @param {Story} story
+ * @param {URLSearchParams} params
+ */
+function sceneIndex(story, params) {
+  const scene = Number.parseInt(params.get("scene") ?? "1", 10);
+  return Number.isFinite(scene) ? Math.min(Math.max(scene - 1, 0), story.scenes.length - 1) : 0;
 }

@@ -420,7 +420,8 @@ function applyScene(scene) {
   window.clearTimeout(typingTimer);
   const defaults = Object.fromEntries(PROPS.map((prop) => [prop.name, prop.default]));
   state.update({ ...defaults, notation: state.values.notation, ...scene });
-  if (!zoo.has(state.values.model)) state.update({ model: defaultModel() });
+  const model = state.values.model;
+  if (!zoo.has(model) && !isLocalModel(model)) state.update({ model: defaultModel() });
   generation = null;
   fillModels();
   describeModel();
@@ -451,7 +452,7 @@ async function start() {
   wireControls();
   showPanels();
   lossSelect.value = state.values.loss;
-  const story = new StoryPlayer(byId("story"), STORIES, applyScene);
+  const story = new StoryPlayer(byId("story"), STORIES, applyScene, state);
   const named = new URLSearchParams(window.location.search).get("story");
   if (STORIES.some((s) => s.id === named)) story.resume();
   else await (state.values.generate === 1 ? generateText(false) : load());

@@ -288,7 +288,7 @@ function applyScene(scene) {
   return shown;
 }
 
-const stories = new StoryPlayer(byId("story"), STORIES, applyScene);
+const stories = new StoryPlayer(byId("story"), STORIES, applyScene, state);
 new ResizeObserver(refitMainChart).observe(byId("story"));
 window.addEventListener("resize", refitMainChart);
 document.addEventListener("unrolled:present", refitMainChart);

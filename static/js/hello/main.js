@@ -315,5 +315,5 @@ phaseButtons.backward.addEventListener("click", () => {
 });
 byId("sgd-apply", HTMLButtonElement).addEventListener("click", () => applySgd(sgd.count + 1));
 byId("setup", HTMLFormElement).addEventListener("submit", (event) => event.preventDefault());
-const stories = new StoryPlayer(byId("story"), STORIES, showScene);
+const stories = new StoryPlayer(byId("story"), STORIES, showScene, state);
 load().then(() => stories.resume());

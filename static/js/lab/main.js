@@ -213,7 +213,7 @@ function applyScene(scene) {
   showMode(state.values.mode === "compare" ? "compare" : "train");
   showSettings();
 }
-const stories = new StoryPlayer(byId("story"), STORIES, applyScene);
+const stories = new StoryPlayer(byId("story"), STORIES, applyScene, state);
 
 /** Load the task catalogue, then show the state. */
 async function init() {
