@@ -201,3 +201,17 @@ def test_a_reconnecting_follower_resumes_with_the_latest_state(server):
         http.delete(f"/api/sessions/{code}", headers=bearer(session))
         thread.join(timeout=10)
         assert [event["event"] for event in got] == ["state", "end"]
+
+
+def test_the_join_page_takes_a_typed_code_and_says_what_is_wrong_with_a_bad_one(client):
+    form = client.get("/join")
+    assert form.status_code == 200 and 'name="code"' in form.text
+    session = create(client)
+    typed = " " + session["code"].lower()[:3] + " " + session["code"].lower()[3:]
+    answer = client.get("/join", params={"code": typed}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == f"/join/{session['code']}"
+    shape = client.get("/join", params={"code": "hello1"})
+    assert shape.status_code == 404 and "is not a class code" in shape.text
+    gone = client.get("/join", params={"code": "ABCDEF"})
+    assert gone.status_code == 404 and "No class has the code" in gone.text
+    assert 'value="ABCDEF"' in gone.text  # typed again, not from scratch

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import io
 import socket
-from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import segno
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import ValidationError
 
 from server.addresses import is_loopback, room_address, url
@@ -38,7 +36,8 @@ from server.schemas.sessions import (
     SessionState,
     SharedModel,
 )
-from server.sessions import CODE_ALPHABET, CODE_LENGTH, SessionError, SessionEvent, SessionStore
+from server.sessions import CODE_ALPHABET, CODE_LENGTH, SessionError, SessionStore
+from server.sessions.stream import SessionStream
 from server.settings import Settings
 from server.streams import StreamRoute
 
@@ -160,25 +159,24 @@ async def end_session(
     return Response(status_code=204)
 
 
-async def followed(
-    code: str, request: Request, settings: SettingsDep
-) -> AsyncIterator[AsyncIterator[SessionEvent]]:
-    """A follower's events; errors (404, 429, 503) come before the stream starts."""
-    store = session_store(request, settings)
-    async with store.following(await store.get(code)) as events:
-        yield events
+EVENTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the event stream",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
 
 
-@router.get("/{code}/events", response_class=EventSourceResponse, responses=ERRORS)
-async def follow_session(
-    events: Annotated[AsyncIterator[SessionEvent], Depends(followed)],
-) -> AsyncIterator[ServerSentEvent]:
+@router.get("/{code}/events", response_class=Response, responses={**ERRORS, **EVENTS})
+async def follow_session(code: str, request: Request, settings: SettingsDep) -> Response:
     """The lecturer's page at once, then every change (`state` events), the current poll
     (`poll` events: opened, then revealed with its answer and counts), and `end` when the
     session ends. Event ids are the session's version; a reconnecting EventSource gets the
-    latest state and poll again."""
-    async for event in events:
-        yield ServerSentEvent(event=event.kind, data=event.data, id=str(event.version))
+    latest state and poll again. Errors (404, 429, 503) come before the stream starts."""
+    store = session_store(request, settings)
+    session = await store.get(code)
+    await store.admit(session)
+    return SessionStream(store, session)
 
 
 @router.get(

@@ -34,13 +34,24 @@ PREFIX = "unrolled:session:"
 CHANNEL = "unrolled:sessions"
 LIVE = "unrolled:sessions:live"
 FOLLOWER_SECONDS = 3 * HEARTBEAT_SECONDS
+POOL_CONNECTIONS = 32  # per worker (one of them listens for published changes)
+POOL_WAIT_SECONDS = 20
 
 
 class RedisStore(SessionStore):
     def __init__(self, url: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.url = url
-        self.redis = redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+        # A class joining at once makes hundreds of requests in a burst: they wait their turn
+        # for one of a bounded set of connections rather than fail with "Too many connections".
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=POOL_CONNECTIONS,
+            timeout=POOL_WAIT_SECONDS,
+            socket_connect_timeout=5,
+            health_check_interval=30,
+        )
+        self.redis = redis.Redis(connection_pool=pool)
         self.listener: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

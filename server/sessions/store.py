@@ -21,11 +21,15 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
+
+import orjson
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6
 HEARTBEAT_SECONDS = 10.0  # a follower proves it is there, and checks its session is, this often
+KEEPALIVE = b": keep-alive\n\n"  # what a quiet stream sends each heartbeat (proxies keep it)
 
 
 class SessionError(Exception):
@@ -49,6 +53,12 @@ class SessionEvent:
     kind: str
     data: dict[str, Any]
     version: int
+
+    @cached_property
+    def encoded(self) -> bytes:
+        """As server-sent event: `event: <kind>`, `data: <json>`, `id: <version>`."""
+        data = orjson.dumps(self.data)
+        return b"event: %s\ndata: %s\nid: %d\n\n" % (self.kind.encode(), data, self.version)
 
 
 @dataclass(frozen=True)
@@ -85,12 +95,22 @@ class Record:
 class Watch:
     """The latest snapshot of one followed session in this worker, and an event set when it
     changes. Snapshots may arrive out of order (two workers publishing at once); the highest
-    version wins, and an ended session stays ended."""
+    version wins, and an ended session stays ended. The events made of the latest snapshot
+    are kept, so each is encoded once for all the worker's followers."""
 
     def __init__(self) -> None:
         self.latest: Snapshot | None = None
         self.changed = asyncio.Event()
         self.followers = 0
+        self.made: dict[str, SessionEvent] = {}
+
+    def event(self, kind: str, data: dict[str, Any]) -> SessionEvent:
+        """The latest snapshot's `kind` event (made once)."""
+        assert self.latest is not None
+        made = self.made.get(kind)
+        if made is None or made.version != self.latest.version:
+            made = self.made[kind] = SessionEvent(kind, data, self.latest.version)
+        return made
 
     def offer(self, snapshot: Snapshot) -> None:
         latest = self.latest
@@ -346,10 +366,8 @@ class SessionStore(ABC):
         if watch is not None:
             watch.offer(snapshot)
 
-    @asynccontextmanager
-    async def following(self, record: Record) -> AsyncIterator[AsyncIterator[SessionEvent]]:
-        """A follower's events while the `with` lasts (it counts as a follower meanwhile);
-        refused before its stream starts when the session has all the followers it may."""
+    async def admit(self, record: Record) -> None:
+        """Refuse a follower, before its stream starts, when the session has all it may."""
         now = await self.followers(record.code)
         if now >= self.max_followers:
             raise SessionError(
@@ -359,6 +377,10 @@ class SessionStore(ABC):
                 f"{self.max_followers} (UNROLLED_MAX_SESSION_FOLLOWERS)",
                 {"Retry-After": "10"},
             )
+
+    @asynccontextmanager
+    async def following(self, record: Record) -> AsyncIterator[AsyncIterator[SessionEvent | None]]:
+        """A follower's events while the `with` lasts (it counts as a follower meanwhile)."""
         follower = secrets.token_hex(8)
         watch = self.watches.setdefault(record.code, Watch())
         watch.followers += 1
@@ -374,26 +396,31 @@ class SessionStore(ABC):
                 del self.watches[record.code]
             await self.leave(record.code, follower)
 
-    async def events(self, code: str, follower: str, watch: Watch) -> AsyncIterator[SessionEvent]:
-        """The latest state (and poll) at once, then after every change; `end` closes it."""
+    async def events(
+        self, code: str, follower: str, watch: Watch
+    ) -> AsyncIterator[SessionEvent | None]:
+        """The latest state (and poll) at once, then after every change; `end` closes it.
+        None on each quiet heartbeat, for the stream to show it is alive."""
         sent_state = sent_poll = -1
         next_beat = time.monotonic() + HEARTBEAT_SECONDS
         while True:
             changed, latest = watch.changed, watch.latest
             assert latest is not None
             if latest.ended is not None:
-                yield SessionEvent("end", {"reason": latest.ended}, latest.version)
+                yield watch.event("end", {"reason": latest.ended})
                 return
             if latest.state is not None and latest.state_version != sent_state:
                 sent_state = latest.state_version
-                yield SessionEvent("state", latest.state, latest.version)
+                yield watch.event("state", latest.state)
             if latest.poll is not None and latest.poll_version != sent_poll:
                 sent_poll = latest.poll_version
-                yield SessionEvent("poll", latest.poll, latest.version)
+                yield watch.event("poll", latest.poll)
             with suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), timeout=next_beat - time.monotonic())
             if time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + HEARTBEAT_SECONDS
+                if not changed.is_set():
+                    yield None
                 if not await self.beat(code, follower):
                     reason = f"the session ended or was idle for {self.idle_seconds:g} s"
                     watch.offer(replace(latest, ended=reason))

@@ -23,7 +23,8 @@ import { Follower } from "./class/student.js";
 
 const joined = new URLSearchParams(window.location.search).get("session");
 const lecture = storedLecture();
-if (document.getElementById("class-toggle")) {
+// /join is where a student types a code: nothing to present or follow there yet.
+if (document.getElementById("class-toggle") && document.body.dataset.page !== "join") {
   if (joined && lecture?.code !== joined.toUpperCase()) new Follower(joined.toUpperCase());
   else new Lecturer();
 }

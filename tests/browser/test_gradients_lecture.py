@@ -294,6 +294,15 @@ def test_f_shows_the_main_chart_full_screen(page: Page, console: ConsoleWatch) -
 # ---- the stories ---------------------------------------------------------------------------
 
 
+# Resolves once the page has not scrolled for 200 ms (a smooth scroll has come to rest).
+SCROLL_AT_REST = """async () => {
+  for (let last = -1; last !== window.scrollY; ) {
+    last = window.scrollY;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}"""
+
+
 def test_a_story_runs_on_the_keyboard_and_hides_its_answers(
     page: Page, console: ConsoleWatch
 ) -> None:
@@ -325,7 +334,9 @@ def test_a_story_runs_on_the_keyboard_and_hides_its_answers(
     wait_scene(page, 4)
     expect(page.locator("#clipping")).to_be_visible()
     expect(page.locator("#phase-title")).to_be_hidden()
-    # Under the story bar, so the question and the table it asks about share the screen.
+    # Under the story bar, so the question and the table it asks about share the screen
+    # (once the scene's smooth scroll to its highlight has come to rest).
+    page.evaluate(SCROLL_AT_REST)
     table = page.locator("#clipping").bounding_box()
     assert page.locator(".story-bar").bounding_box()["y"] >= 0
     assert table["y"] + table["height"] <= page.viewport_size["height"]
