@@ -36,6 +36,7 @@ def client(request, monkeypatch) -> Iterator[TestClient]:
     if request.param == "redis":
         monkeypatch.setenv("UNROLLED_REDIS_URL", request.getfixturevalue("redis_url"))
     monkeypatch.setenv("UNROLLED_MAX_SESSION_POLLS", "2")
+    monkeypatch.setenv("UNROLLED_MAX_SESSION_FOLLOWERS", "12")
     monkeypatch.setenv("UNROLLED_MAX_SHARED_MODEL_BYTES", "2048")
     monkeypatch.setenv("UNROLLED_MAX_SESSION_MODEL_BYTES", "3000")
     get_settings.cache_clear()
@@ -168,3 +169,14 @@ def test_an_ended_session_forgets_its_polls_and_models(client):
     client.delete(f"/api/sessions/{code}", headers=bearer(session))
     assert vote(client, code, VOTERS[0], 0).status_code == 404
     assert client.get(shared.json()["url"]).status_code == 404
+
+
+def test_a_poll_takes_as_many_browsers_as_a_session_has_followers(client):
+    session = create(client)
+    code = session["code"]
+    open_poll(client, session)
+    voters = [f"browser-{k:04d}" for k in range(13)]
+    assert all(vote(client, code, voter, 0).status_code == 204 for voter in voters[:12])
+    full = vote(client, code, voters[12], 0)
+    assert full.status_code == 429 and "12 browsers" in message(full)
+    assert vote(client, code, voters[0], 2).status_code == 204  # a known browser may change

@@ -46,7 +46,7 @@ join_router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "no live session has this code (never was, ended or expired)"},
-    429: {"description": "too many sessions, or followers of this one; see Retry-After"},
+    429: {"description": "over a bound: sessions, followers, polls or a poll's answers"},
     503: {"description": "this server runs several workers, which cannot share sessions"},
 }
 LECTURER_ERRORS: dict[int | str, dict[str, str]] = {

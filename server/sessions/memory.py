@@ -81,10 +81,15 @@ class MemoryStore(SessionStore):
     async def delete(self, code: str, reason: str) -> None:
         self.forget(code, reason)
 
-    async def vote(self, code: str, poll_id: str, voter: str, choice: int) -> None:
+    async def vote(self, code: str, poll_id: str, voter: str, choice: int, limit: int) -> bool:
         kept = self.live(code)
-        if kept is not None:
-            kept.votes.setdefault(poll_id, {})[voter] = choice
+        if kept is None:
+            return True  # gone meanwhile: nothing to count it in
+        votes = kept.votes.setdefault(poll_id, {})
+        if voter not in votes and len(votes) >= limit:
+            return False
+        votes[voter] = choice
+        return True
 
     async def votes(self, code: str, poll_id: str) -> list[int]:
         kept = self.live(code)

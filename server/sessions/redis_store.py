@@ -36,6 +36,16 @@ LIVE = "unrolled:sessions:live"
 FOLLOWER_SECONDS = 3 * HEARTBEAT_SECONDS
 POOL_CONNECTIONS = 32  # per worker (one of them listens for published changes)
 POOL_WAIT_SECONDS = 20
+# One browser's answer, unless the poll has ARGV[3] voters and this is a new one (atomic).
+VOTE = """
+local known = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
+if known or redis.call('HLEN', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return 1
+end
+return 0
+"""
 
 
 class RedisStore(SessionStore):
@@ -180,12 +190,10 @@ class RedisStore(SessionStore):
             pipe.publish(CHANNEL, json.dumps({"code": code, "snapshot": ended}))
             await pipe.execute()
 
-    async def vote(self, code: str, poll_id: str, voter: str, choice: int) -> None:
+    async def vote(self, code: str, poll_id: str, voter: str, choice: int, limit: int) -> bool:
         key = f"{PREFIX}{code}:votes:{poll_id}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, voter, choice)
-            pipe.pexpire(key, self.ttl())
-            await pipe.execute()
+        kept = await self.redis.eval(VOTE, 1, key, voter, choice, limit, self.ttl())
+        return bool(kept)
 
     async def votes(self, code: str, poll_id: str) -> list[int]:
         return [int(choice) for choice in await self.redis.hvals(f"{PREFIX}{code}:votes:{poll_id}")]

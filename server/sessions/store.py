@@ -170,8 +170,9 @@ class SessionStore(ABC):
         """Forget the session and publish its end to every worker."""
 
     @abstractmethod
-    async def vote(self, code: str, poll_id: str, voter: str, choice: int) -> None:
-        """Record (or replace) one browser's answer."""
+    async def vote(self, code: str, poll_id: str, voter: str, choice: int, limit: int) -> bool:
+        """Record (or replace) one browser's answer; False when the poll has `limit` voters
+        and this is a new one."""
 
     @abstractmethod
     async def votes(self, code: str, poll_id: str) -> list[int]:
@@ -308,7 +309,13 @@ class SessionStore(ABC):
                 f"choice {choice} is not one of poll {poll_id!r}'s "
                 f"{len(poll['choices'])} choices (0 to {len(poll['choices']) - 1})",
             )
-        await self.vote(record.code, poll_id, voter, choice)
+        if not await self.vote(record.code, poll_id, voter, choice, self.max_followers):
+            raise SessionError(
+                429,
+                ["path", "voter"],
+                f"poll {poll_id!r} has answers from {self.max_followers} browsers, as many as "
+                f"a session may have followers (UNROLLED_MAX_SESSION_FOLLOWERS)",
+            )
 
     async def tally(self, record: Record, poll_id: str) -> dict[str, Any]:
         """The poll with its counts so far, as the lecturer sees it."""

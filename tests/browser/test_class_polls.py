@@ -149,5 +149,14 @@ def test_a_model_the_lecturer_uploads_opens_on_the_students_page(
                 hidden, _ = rnn.double()(x.double())  # (T, H)
             z = torch.tensor(shown["h"][0]["z"], dtype=torch.float64).T
             torch.testing.assert_close(z, hidden, **DISPLAYED)
+        with phones(browser, base_url, 1) as (late,):  # joins once the model is on screen
+            join(late, code)
+            late.wait_for_function(
+                "() => document.body.dataset.ready === 'true'"
+                " && document.getElementById('model').value === 'local:class-gru'",
+                timeout=30_000,
+            )
+            expect(late.locator("#error")).to_be_hidden()
+            assert late.evaluate(SNAPSHOT)["h"] == expected["h"]
     finally:
         lecturer_context.close()
