@@ -1,9 +1,11 @@
 """Long runs streamed as server-sent events: one worker thread per run, its events through a
 byte-bounded buffer to the event loop, and a stop flag that is set when the client goes away.
 
-A run holds a slot from the moment its request is accepted until its thread ends. Slots are few
-(`max_training_runs` per worker) and never queue: a request beyond them is refused at once with
-429 and Retry-After, before its stream starts, rather than hanging on an open connection.
+A run holds a slot from the moment its turn comes until its thread ends. Slots are few
+(`max_training_runs` per worker); a request beyond them waits its turn in a bounded queue
+(`server/run_queue.py`) with its stream already open, told its place and estimated wait in
+`queued` events, and one beyond the queue is refused at once with 429 and Retry-After, before
+its stream starts.
 
 Encoded events wait for their client in a buffer of at most `stream_buffer_bytes`, and the run
 waits while it is full. A client that leaves it full for `stream_stall_seconds` is dropped: its
@@ -16,23 +18,25 @@ dropped) the thread computes nothing more: it leaves the run at its next event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import anyio
-from fastapi import Request
 from fastapi.routing import APIRoute
 from fastapi.sse import ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
 from models.training import Event
 from server.encoding import json_bytes
-from server.settings import get_settings
-from server.work import Busy
+from server.run_queue import RunQueue, Turn
 
 log = logging.getLogger("unrolled.streams")
 EventSource = Callable[[threading.Event], Iterator[Event]]  # stop flag -> events
+QUEUED_EVERY = 2.0  # seconds between two `queued` events of a waiting run whose place holds
+ESTIMATING = ("start", "plan")  # the events that say how long their run should take
 
 
 class StreamRoute(APIRoute):
@@ -50,39 +54,6 @@ class StreamRoute(APIRoute):
             await super().handle(scope, receive, send)
         except* (anyio.BrokenResourceError, anyio.ClosedResourceError):
             log.debug("a client left its event stream")
-
-
-class RunSlots:
-    """At most `limit` streamed runs at once in this worker; the rest are Busy."""
-
-    def __init__(self, endpoint: str, limit: int, retry_after: int) -> None:
-        self.endpoint = endpoint
-        self.limit = limit
-        self.retry_after = retry_after
-        self.running = 0
-        self.lock = threading.Lock()  # released from the runs' threads
-
-    def claim(self) -> None:
-        with self.lock:
-            if self.running >= self.limit:
-                raise Busy(self.endpoint, self.limit, self.retry_after)
-            self.running += 1
-
-    def release(self) -> None:
-        with self.lock:
-            self.running -= 1
-
-
-def run_slots(request: Request) -> RunSlots:
-    """This worker's slots for training runs and comparisons, made on first use."""
-    state = request.app.state
-    if not hasattr(state, "run_slots"):
-        settings = get_settings()
-        state.run_slots = RunSlots(
-            "train", settings.max_training_runs, settings.retry_after_seconds
-        )
-    slots: RunSlots = state.run_slots
-    return slots
 
 
 class StreamBuffer:
@@ -163,28 +134,32 @@ class StreamBuffer:
 
 
 class StreamedRun:
-    """A claimed slot, the thread that computes the run, and its events as SSE.
+    """A turn in the run queue, the thread that computes the run, and its events as SSE.
 
-    Create it on the event loop (it claims a slot or raises Busy), then iterate `events()`:
-    that starts the thread. Leaving the iteration early (the client disconnected) or calling
-    `close()` sets the stop flag; the thread releases the slot when it ends.
+    Create it on the event loop (it takes its place in the queue or raises Busy), then iterate
+    `events()`: it says the run's place until its turn comes, then starts the thread. Leaving
+    the iteration early (the client disconnected) or calling `close()` sets the stop flag; the
+    turn ends when the thread does, or at `close()` if the thread never started.
     """
 
-    def __init__(self, slots: RunSlots, source: EventSource, buffer: StreamBuffer) -> None:
-        slots.claim()
-        self.slots = slots
+    def __init__(
+        self,
+        queue: RunQueue,
+        source: EventSource,
+        buffer: StreamBuffer,
+        time_limit: float | None,
+    ) -> None:
+        self.turn: Turn = queue.enter()
+        self.queue = queue
         self.source = source
         self.buffer = buffer
+        self.time_limit = math.inf if time_limit is None else time_limit  # seconds it may run
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
-        self.released = False
-        self.release_lock = threading.Lock()
 
     def release(self) -> None:
-        with self.release_lock:
-            if not self.released:
-                self.released = True
-                self.slots.release()
+        """Free the slot (or the place in the queue) for the next in line; once."""
+        self.queue.leave(self.turn)
 
     def stop_run(self) -> None:
         """Nobody reads the stream any more: the run stops, a waiting thread wakes."""
@@ -192,10 +167,16 @@ class StreamedRun:
         self.buffer.close()
 
     def close(self) -> None:
-        """Stop the run; release the slot now if its thread never started."""
+        """Stop the run; free its slot or place now if its thread never started."""
         self.stop_run()
         if self.thread is None:
             self.release()
+
+    def expect(self, estimate: float | None) -> None:
+        """(thread) The run said how long it should take: the queue's estimates use it, cut to
+        the run's time limit (a run estimated past it ends there)."""
+        if estimate is not None:
+            self.queue.expect(self.turn, min(float(estimate), self.time_limit))
 
     def deliver(self, event: Event) -> bool:
         """Encode an event (in the thread: a snapshot can be megabytes) and buffer it for the
@@ -228,6 +209,8 @@ class StreamedRun:
         them: then the run is left at once, at its next event."""
         try:
             for event in self.source(self.stop):
+                if event.kind in ESTIMATING:
+                    self.expect(event.data.get("estimated_seconds"))
                 if event.kind == "done":  # nothing is computed after it: free the slot first
                     self.release()
                 if not self.deliver(event):
@@ -240,7 +223,10 @@ class StreamedRun:
             self.buffer.end()
 
     async def events(self) -> AsyncIterator[ServerSentEvent]:
-        """Start the thread and yield its events until the last; stop it if abandoned."""
+        """The run's place while it waits; then start the thread and yield its events until the
+        last; stop it if abandoned."""
+        async for place in self.queued():
+            yield place
         self.thread = threading.Thread(target=self.work, name="streamed-run", daemon=True)
         self.thread.start()
         try:
@@ -248,3 +234,18 @@ class StreamedRun:
                 yield message
         finally:
             self.stop_run()
+
+    async def queued(self) -> AsyncIterator[ServerSentEvent]:
+        """(event loop) A `queued` event each time the run's place changes, and every
+        QUEUED_EVERY seconds while it holds (the estimate moves as the runs ahead progress);
+        nothing once its turn has come. A client that leaves meanwhile cancels the wait, and
+        `close()` takes its place out of the queue."""
+        changed = self.turn.changed
+        while True:
+            changed.clear()  # before reading the place: a change after it sets it again
+            place = self.queue.place(self.turn)
+            if place is None:
+                return
+            yield ServerSentEvent(event="queued", raw_data=json_bytes(place).decode())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), QUEUED_EVERY)

@@ -30,13 +30,17 @@ T = TypeVar("T")
 
 
 class Busy(Exception):
-    """An endpoint's gate is full."""
+    """An endpoint's gate (or queue) is full; `message` says which, how full and its limit."""
 
-    def __init__(self, endpoint: str, limit: int, retry_after: int) -> None:
+    def __init__(self, endpoint: str, limit: int, retry_after: int, message: str = "") -> None:
         super().__init__(endpoint)
         self.endpoint = endpoint
         self.limit = limit
         self.retry_after = retry_after
+        self.message = message or (
+            f"{endpoint} is busy: {limit} requests are already running or queued in this "
+            f"worker, the limit is {limit}; retry after {retry_after} s"
+        )
 
 
 class WorkGate:
@@ -77,11 +81,7 @@ def work_gate(request: Request, endpoint: str) -> WorkGate:
 
 async def busy_handler(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, Busy)
-    message = (
-        f"{exc.endpoint} is busy: {exc.limit} requests are already running or queued in this "
-        f"worker, the limit is {exc.limit}; retry after {exc.retry_after} s"
-    )
-    return busy_response([exc.endpoint], message, exc.retry_after)
+    return busy_response([exc.endpoint], exc.message, exc.retry_after)
 
 
 def busy_response(loc: list[str], message: str, retry_after: int) -> Response:

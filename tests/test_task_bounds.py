@@ -48,6 +48,7 @@ SLOW_START = {  # near the activation limit: its start event takes the longest t
 def server() -> Iterator[Server]:
     env = {
         "UNROLLED_MAX_TRAINING_RUNS": "1",
+        "UNROLLED_MAX_QUEUED_RUNS": "0",  # a run beyond the slot gets 429: the slot is taken
         "UNROLLED_STREAM_BUFFER_BYTES": str(BUFFER_BYTES),
         "UNROLLED_STREAM_STALL_SECONDS": str(STALL_SECONDS),
     }

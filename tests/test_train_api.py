@@ -1,6 +1,8 @@
 """The training lab over real HTTP: event streams in order and valid, the trained model traces,
 a client that leaves stops its run (its slot frees long before the run could have ended),
-divergence, the concurrency limit, and a clear 4xx for every bad setting."""
+divergence, the concurrency limit, and a clear 4xx for every bad setting. This module's server
+queues nothing (a run beyond its one slot gets 429 at once), so a 429 tells that the slot is
+taken; tests/test_run_queue.py tests the queue."""
 
 from __future__ import annotations
 
@@ -58,7 +60,8 @@ LONG = {"task": "recall", "delay": 40, "cell": "lstm", "hidden_size": 64, "steps
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    with running_server(env={"UNROLLED_MAX_TRAINING_RUNS": "1"}) as running:
+    env = {"UNROLLED_MAX_TRAINING_RUNS": "1", "UNROLLED_MAX_QUEUED_RUNS": "0"}
+    with running_server(env=env) as running:
         yield running
 
 
@@ -213,9 +216,11 @@ def test_runs_beyond_the_limit_get_429_with_retry_after(server: Server, http: ht
         for path, body in (("/api/train", RECALL), ("/api/train/compare", {"seeds": 1})):
             refused = http.post(path, json=body)
             assert refused.status_code == 429, refused.text
-            assert refused.headers["retry-after"] == "2"
+            assert int(refused.headers["retry-after"]) >= 2
             message = strict(refused.text)["detail"][0]["msg"]
-            assert "train is busy" in message and "the limit is 1" in message
+            assert "the training queue of this worker is full" in message
+            assert "0 waiting behind 1 running" in message
+            assert "the limit is 0 (max_queued_runs)" in message
     assert seconds_until_a_run_is_admitted(server.url) < 5.0  # once the run stops, its slot frees
 
 

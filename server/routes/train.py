@@ -5,9 +5,10 @@ implies (steps, hidden units, layers, batch, the sequence length T that a delay 
 makes, the activations B x T x H x L that backpropagation keeps, evals, snapshots, runs of a
 comparison) is computed from the request and checked against its limit before anything is
 allocated or computed, so a request over a limit is a 422 in milliseconds that names the
-field, its value and the limit. Then a slot is claimed (429 with Retry-After when every slot of
-this worker is taken), and the run computes in its own thread (`server/streams.py`) until it
-ends, its client disconnects, or its client reads too slowly.
+field, its value and the limit. Then the run takes its turn: a slot at once, else a place in
+this worker's queue, its stream telling it where it stands (429 with Retry-After when the queue
+is full, `server/run_queue.py`); once it has a slot it computes in its own thread
+(`server/streams.py`) until it ends, its client disconnects, or its client reads too slowly.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from models.training import Event, TrainConfig, measurement_updates, train
 from server.deps import SettingsDep
 from server.encoding import cacheable_json, json_bytes
 from server.errors import InputError
+from server.run_queue import run_queue
 from server.schemas.train import (
     CompareEstimate,
     CompareEvent,
@@ -48,7 +50,7 @@ from server.schemas.train import (
     TrainRequest,
 )
 from server.settings import Settings
-from server.streams import EventSource, StreamBuffer, StreamedRun, StreamRoute, run_slots
+from server.streams import EventSource, StreamBuffer, StreamedRun, StreamRoute
 from server.work import work_gate
 
 router = APIRouter(prefix="/api/train", tags=["train"], route_class=StreamRoute)
@@ -60,7 +62,10 @@ os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", tempfile.gettempdir())
 
 ERRORS: dict[int | str, dict[str, str]] = {
     422: {"description": "a setting is invalid or over its limit; the message names which"},
-    429: {"description": "every training slot of this worker is taken; see Retry-After"},
+    429: {
+        "description": "every training slot of this worker is taken and its queue is full "
+        "(max_queued_runs); see Retry-After"
+    },
 }
 
 
@@ -168,22 +173,25 @@ TrainConfigDep = Annotated[TrainConfig, Depends(train_config)]
 CompareConfigDep = Annotated[CompareConfig, Depends(compare_config)]
 
 
-def streamed_run(request: Request, settings: Settings, source: EventSource) -> StreamedRun:
-    """A slot (or 429) and a thread for `source`, its events buffered within the settings."""
+def streamed_run(
+    request: Request, settings: Settings, source: EventSource, time_limit: float | None
+) -> StreamedRun:
+    """A turn (a slot, a place in the queue, or 429) and a thread for `source`, which ends
+    within `time_limit` seconds; its events buffered within the settings."""
 
     def events(stop: threading.Event) -> Iterator[Event]:
         torch.set_num_threads(settings.train_threads)  # per thread: set where torch runs
         return source(stop)
 
     buffer = StreamBuffer(settings.stream_buffer_bytes, settings.stream_stall_seconds)
-    return StreamedRun(run_slots(request), events, buffer)
+    return StreamedRun(run_queue(request), events, buffer, time_limit)
 
 
 async def training_run(
     request: Request, config: TrainConfigDep, settings: SettingsDep
 ) -> AsyncIterator[StreamedRun]:
-    """The run's slot and thread; the run stops when the response ends."""
-    run = streamed_run(request, settings, partial(train, config))
+    """The run's turn and thread; the run stops (or leaves the queue) when the response ends."""
+    run = streamed_run(request, settings, partial(train, config), config.time_limit)
     try:
         yield run
     finally:
@@ -193,8 +201,8 @@ async def training_run(
 async def comparison_run(
     request: Request, config: CompareConfigDep, settings: SettingsDep
 ) -> AsyncIterator[StreamedRun]:
-    """The comparison's slot and thread; it stops when the response ends."""
-    run = streamed_run(request, settings, partial(compare, config))
+    """The comparison's turn and thread; it stops (or leaves the queue) when the response ends."""
+    run = streamed_run(request, settings, partial(compare, config), config.time_limit)
     try:
         yield run
     finally:
@@ -205,7 +213,7 @@ async def comparison_run(
 async def post_train(
     run: Annotated[StreamedRun, Depends(training_run)],
 ) -> AsyncIterator[TrainEvent]:
-    """Train a model live: start, progress, eval, probe, snapshot, ... done (event stream)."""
+    """Train a model live: (queued ...) start, progress, eval, probe, snapshot, ... done."""
     async for message in run.events():
         yield message  # type: ignore[misc]  # FastAPI sends a ServerSentEvent as it is
 
@@ -214,7 +222,7 @@ async def post_train(
 async def post_compare(
     run: Annotated[StreamedRun, Depends(comparison_run)],
 ) -> AsyncIterator[CompareEvent]:
-    """RNN vs LSTM vs GRU across delays: plan, run per training run, done (event stream)."""
+    """RNN vs LSTM vs GRU across delays: (queued ...) plan, run per training run, done."""
     async for message in run.events():
         yield message  # type: ignore[misc]
 
@@ -292,6 +300,7 @@ def catalogue_body(settings: Settings) -> bytes:
         "max_measurements": settings.max_train_measurements,
         "max_snapshots": settings.max_train_snapshots,
         "max_runs": settings.max_training_runs,
+        "max_queued_runs": settings.max_queued_runs,
         "max_compare_runs": settings.max_compare_runs,
         "max_compare_seconds": settings.max_compare_seconds,
     }

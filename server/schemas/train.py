@@ -4,11 +4,18 @@
 `POST /api/train` and `POST /api/train/compare` answer `text/event-stream`: each event is
 `event: <name>` and one `data:` line holding one strict JSON object (NaN and infinity are
 null; what null means is said per field), then a blank line. Lines starting with ":" are
-keep-alive comments. A request the server refuses (bad input 422, too many runs 429 with
-Retry-After) is answered with JSON before any event.
+keep-alive comments. A request the server refuses (bad input 422, or 429 with Retry-After when
+every training slot of the worker is taken and its queue is full) is answered with JSON before
+any event.
+
+A request that finds every slot taken waits its turn, first come first served, with its stream
+open: `queued` events tell its place (1 = next) and an estimated wait, each time its place
+changes and every 2 s, until its run starts. Closing the connection meanwhile leaves the queue
+at once; those behind move up. Both streams may begin with them.
 
 A training stream, in order:
 
+    queued ...                  only while it waits for a training slot
     start                       once
     eval, probe, snapshot       the untrained model (update 0)
     progress ...                every update's loss, coalesced to at most ~20 events a second;
@@ -18,7 +25,8 @@ A training stream, in order:
     diverged                    only if the loss or gradient became NaN or infinite
     done                        always last, unless `error` ends the stream instead
 
-A comparison stream: `plan`, one `run` per finished training run, `done` (`error` as above).
+A comparison stream: `queued` while it waits, `plan`, one `run` per finished training run,
+`done` (`error` as above).
 
 Closing the connection (the page's Stop button aborts the fetch) stops the run within a
 second; nothing keeps computing for a client that has gone. A client that reads too slowly is
@@ -202,7 +210,8 @@ class TrainLimits(BaseModel):
     max_seconds: float = Field(description="wall time of one run; it ends with 'time_limit'")
     max_measurements: int = Field(description="evals per run: steps / probe_every + 1")
     max_snapshots: int = Field(description="snapshots per run: steps / snapshot_every + 1")
-    max_runs: int = Field(description="runs streaming at once per worker; more get 429")
+    max_runs: int = Field(description="runs streaming at once per worker; more wait in order")
+    max_queued_runs: int = Field(description="runs that may wait per worker; more get 429")
     max_compare_runs: int = Field(description="training runs of one comparison")
     max_compare_seconds: float = Field(description="wall time of one comparison")
 
@@ -260,8 +269,24 @@ class ProbeInfo(BaseModel):
     description: str = Field(description="what the probe is and its answer")
 
 
+class QueuedEvent(BaseModel):
+    """`event: queued`: every training slot of this worker is taken and the run waits its
+    turn, first come first served. Sent when its place changes (a run ended, or someone ahead
+    left) and every 2 s while it holds; the run's own events follow when its turn comes."""
+
+    position: int = Field(description="its place in the queue: 1 is next")
+    waiting: int = Field(description="runs waiting in this worker's queue, this one included")
+    slots: int = Field(description="runs this worker trains at once")
+    estimated_seconds: float | None = Field(
+        description="about how long until it starts: each running run ends when its own timed "
+        "estimate says (a comparison's: its upper bound; at most its time limit), each run "
+        "ahead then takes as long as the last 20 runs held their slot on average; null until "
+        "a run has said or shown how long it takes"
+    )
+
+
 class StartEvent(BaseModel):
-    """`event: start`, first."""
+    """`event: start`, first (after any `queued`)."""
 
     task: TaskOut = Field(description="the task as built")
     model: ModelSetup = Field(description="the model being trained")
@@ -382,7 +407,8 @@ class ErrorEvent(BaseModel):
 
 
 TrainEvent = (
-    StartEvent
+    QueuedEvent
+    | StartEvent
     | ProgressEvent
     | EvalEvent
     | ProbeEvent
@@ -405,7 +431,7 @@ class CompareEstimate(BaseModel):
 
 
 class PlanEvent(CompareEstimate):
-    """`event: plan`, first."""
+    """`event: plan`, first (after any `queued`)."""
 
     cells: list[CellName] = Field(description="in the order of each `success` list")
     delays: list[int] = Field(description="ascending")
@@ -438,4 +464,4 @@ class CompareDone(BaseModel):
     seconds: float = Field(description="wall time of the comparison")
 
 
-CompareEvent = PlanEvent | RunEvent | CompareDone | ErrorEvent
+CompareEvent = QueuedEvent | PlanEvent | RunEvent | CompareDone | ErrorEvent

@@ -42,12 +42,14 @@ export class ApiError extends Error {
    * @param {(string | number)[]} loc where the (first) bad field is, as FastAPI says:
    *   ["body", "steps"]; [] when the error is not about one field
    * @param {string} message what went wrong, naming the field
+   * @param {number | null} [retryAfter] seconds the server asked to wait before trying again
    */
-  constructor(status, loc, message) {
+  constructor(status, loc, message, retryAfter = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.loc = loc;
+    this.retryAfter = retryAfter;
   }
 
   /** The bad field's path without its place ("steps", "model.state_dict"); "" for none. */
@@ -70,7 +72,8 @@ export class ApiError extends Error {
     if (message === "") message = `the server answered ${response.status} ${response.statusText}`.trim();
     const retry = response.headers.get("Retry-After");
     if (retry) message += ` (try again in ${retry} s)`;
-    return new ApiError(response.status, items[0]?.loc ?? [], message);
+    const seconds = retry && /^\d+$/.test(retry) ? Number(retry) : null;
+    return new ApiError(response.status, items[0]?.loc ?? [], message, seconds);
   }
 
   /**

@@ -2,16 +2,19 @@
  * Comparison mode: RNN vs LSTM vs GRU across delays. The page first asks
  * POST /api/train/compare/estimate how long the settings take, then streams
  * POST /api/train/compare: a `plan`, one `run` per finished training, and `done` with the
- * success rate per cell and delay, drawn as one chart (with a table of every run).
+ * success rate per cell and delay, drawn as one chart (with a table of every run). While the
+ * server's training slots are taken it waits its turn, its place shown as a run's is (queue.js).
  *
- * Test hooks on <body>: `data-compare` is idle | running | done | stopped | error;
- * `data-estimate` is "ready" once the estimate for the current settings is shown.
+ * Test hooks on <body>: `data-compare` is idle | running (queued included) | done | stopped |
+ * error; `data-estimate` is "ready" once the estimate for the current settings is shown;
+ * `data-queue` (queue.js) is its place in line while it waits.
  */
 import { postJson, streamEvents } from "../api.js";
 import { CELL_NAMES, isCell } from "../cells.js";
 import { Chart } from "../charts/chart.js";
 import { CELL_COLOURS, LAB, TIMINGS } from "../config.js";
 import { el, formatNumber } from "../dom.js";
+import { leftQueue, notStartedText, showQueued } from "./queue.js";
 import { duration } from "./training.js";
 
 /**
@@ -117,13 +120,17 @@ export class Comparison {
       if (document.body.dataset.compare === "running") document.body.dataset.compare = "ended";
     } catch (error) {
       if (controller.signal.aborted) {
-        this.elements.status.textContent = `stopped after ${this.runs.length} of ${this.total} runs`;
+        this.elements.status.textContent = this.plan
+          ? `stopped after ${this.runs.length} of ${this.total} runs`
+          : "stopped before it started";
         document.body.dataset.compare = "stopped";
       } else {
         this.elements.errors.show(error);
+        if (!this.plan) this.elements.status.textContent = notStartedText(error);
         document.body.dataset.compare = "error";
       }
     }
+    leftQueue();
     this.controller = null;
     this.setBusy(false);
   }
@@ -134,7 +141,10 @@ export class Comparison {
    * @param {any} data
    */
   onEvent(request, event, data) {
-    if (event === "plan") {
+    if (event === "queued") {
+      showQueued(this.elements.status, data);
+    } else if (event === "plan") {
+      leftQueue();
       this.plan = { ...request, cells: data.cells, delays: data.delays };
       this.total = data.runs;
       this.elements.progress.max = data.runs;

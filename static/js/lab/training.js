@@ -5,14 +5,19 @@
  * leaves the CPU to the training when browser and server share a laptop. At a lecture pace
  * (pace.js) the events reach the views at the chosen rate of updates per second instead.
  *
- * Test hooks on <body>: `data-run` is idle | running | finished | stopped | time_limit |
- * diverged | error | ended; `data-update` is the last update received.
+ * While the server's training slots are taken the run waits its turn, and the status line says
+ * its place and wait (queue.js); a run refused because the queue is full says so.
+ *
+ * Test hooks on <body>: `data-run` is idle | running (queued included) | finished | stopped |
+ * time_limit | diverged | error | ended; `data-update` is the last update received; `data-queue`
+ * (queue.js) is the run's place in line while it waits.
  */
 import { streamEvents } from "../api.js";
 import { LAB } from "../config.js";
 import { formatNumber } from "../dom.js";
 import { drawProbe, higherIsBetter, METRIC_NAMES, resetCurves, resetMetric } from "./charts.js";
 import { Pacer } from "./pace.js";
+import { leftQueue, notStartedText, showQueued } from "./queue.js";
 import { chanceVerdict } from "./verdict.js";
 
 /**
@@ -149,14 +154,14 @@ export class Training {
       await streamEvents("/api/train", request, (event, data) => this.receive(event, data), controller.signal);
       await this.pacer.drained();
       this.flush();
-      if (!this.ended && controller.signal.aborted) this.finish("stopped", `stopped at update ${this.last?.update ?? 0}`);
+      if (!this.ended && controller.signal.aborted) this.finish("stopped", this.stoppedText());
       else if (!this.ended) this.finish("ended", `the connection closed at update ${this.last?.update ?? 0} before the run finished`);
     } catch (error) {
       this.flush();
-      if (controller.signal.aborted) this.finish("stopped", `stopped at update ${this.last?.update ?? 0}`);
+      if (controller.signal.aborted) this.finish("stopped", this.stoppedText());
       else {
         this.view.errors.show(error);
-        this.finish("error", "");
+        this.finish("error", this.start ? "" : notStartedText(error));
       }
     }
     this.controller = null;
@@ -175,12 +180,22 @@ export class Training {
     this.pacer.skip();
   }
 
+  /** "stopped at update 40", or "stopped before it started" (while it waited its turn). */
+  stoppedText() {
+    return this.start ? `stopped at update ${this.last?.update ?? 0}` : "stopped before it started";
+  }
+
   /**
-   * An event from the server: kept for the run's download, shown at the pace.
+   * An event from the server: kept for the run's download, shown at the pace; its place in the
+   * server's queue (not part of the run) is shown at once.
    * @param {string} event
    * @param {any} data
    */
   receive(event, data) {
+    if (event === "queued") {
+      showQueued(this.view.status, data);
+      return;
+    }
     this.log.push({ event, data });
     this.pacer.push(event, data);
   }
@@ -204,6 +219,7 @@ export class Training {
 
   /** @param {StartEvent} data */
   onStart(data) {
+    leftQueue();
     this.start = data;
     const { task, probe } = data;
     this.view.taskDescription.textContent = task.description ?? "";
@@ -349,6 +365,7 @@ export class Training {
    */
   finish(state, text) {
     this.ended = true;
+    leftQueue();
     this.setState(state);
     this.view.status.setAttribute("aria-busy", "false");
     if (this.last) {
