@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from tests.redis_process import running_redis
-from tests.server_process import Server, running_server
+from tests.server_process import Server, free_port, running_server
 from tests.session_helpers import bearer, create, follow, message, wait_for
 
 STEP = {"path": "/hello", "query": "model=hello-lstm&text=hello&step=3"}
@@ -141,3 +141,13 @@ def test_a_lost_redis_is_a_503_that_says_so():
         assert answer.status_code == 503, answer.text
         assert "Redis" in message(answer) and answer.headers["retry-after"]
         assert http.get("/healthz").status_code == 200
+
+
+def test_a_server_told_of_a_redis_that_does_not_answer_says_so_and_stops():
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    with (
+        pytest.raises(RuntimeError) as stopped,
+        running_server(env={"UNROLLED_REDIS_URL": nowhere}),
+    ):
+        pass
+    assert f"UNROLLED_REDIS_URL is {nowhere} and that Redis does not answer" in str(stopped.value)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import orjson
 import segno
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
@@ -36,9 +36,8 @@ from server.schemas.sessions import (
     SessionState,
     SharedModel,
 )
-from server.sessions import CODE_ALPHABET, CODE_LENGTH, SessionError, SessionStore
+from server.sessions import CODE_ALPHABET, CODE_LENGTH, Record, SessionError, SessionStore
 from server.sessions.stream import SessionStream
-from server.settings import Settings
 from server.streams import StreamRoute
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"], route_class=StreamRoute)
@@ -59,7 +58,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 VOTER = r"^[A-Za-z0-9_-]{8,64}$"
 
 
-def session_store(request: Request, settings: Settings) -> SessionStore:
+def session_store(request: Request, settings: SettingsDep) -> SessionStore:
     """The sessions, or 503 when several workers would each keep their own."""
     if settings.workers > 1 and not settings.redis_url:
         raise SessionError(
@@ -74,6 +73,17 @@ def session_store(request: Request, settings: Settings) -> SessionStore:
     return store
 
 
+Store = Annotated[SessionStore, Depends(session_store)]
+
+
+async def lecturer_session(code: str, store: Store, authorization: Authorization = None) -> Record:
+    """The session whose lecturer token the request carries (401 without one, 403 wrong)."""
+    return await store.lecturer(code, authorization)
+
+
+LecturerSession = Annotated[Record, Depends(lecturer_session)]
+
+
 def join_url(request: Request, code: str) -> str:
     """The link students open: this server as the room reaches it, never localhost."""
     host = request.url.hostname or "localhost"
@@ -86,9 +96,9 @@ def join_url(request: Request, code: str) -> str:
 
 
 @router.post("", status_code=201, response_model=SessionCreated, responses=ERRORS)
-async def create_session(request: Request, settings: SettingsDep) -> Response:
+async def create_session(request: Request, store: Store) -> Response:
     """Start a live session: students join with its code or URL."""
-    session = await session_store(request, settings).create()
+    session = await store.create()
     created = SessionCreated(
         code=session.code,
         join_url=join_url(request, session.code),
@@ -99,9 +109,8 @@ async def create_session(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.get("/{code}", response_model=SessionInfo, responses=ERRORS)
-async def get_session(code: str, request: Request, settings: SettingsDep) -> Response:
+async def get_session(code: str, request: Request, store: Store) -> Response:
     """A session's join link, followers and current page (no token)."""
-    store = session_store(request, settings)
     session = await store.get(code)
     state = session.snapshot.state
     shown = SessionInfo(
@@ -129,11 +138,9 @@ STATE_BODY = {
     openapi_extra=STATE_BODY,
 )
 async def put_state(
-    code: str, request: Request, settings: SettingsDep, authorization: Authorization = None
+    request: Request, settings: SettingsDep, store: Store, session: LecturerSession
 ) -> Response:
     """Set the page every follower shows (lecturer only)."""
-    store = session_store(request, settings)
-    session = await store.lecturer(code, authorization)
     body = await request.body()
     limit = settings.max_session_state_bytes
     if len(body) > limit:
@@ -150,12 +157,9 @@ async def put_state(
 
 
 @router.delete("/{code}", status_code=204, responses=LECTURER_ERRORS)
-async def end_session(
-    code: str, request: Request, settings: SettingsDep, authorization: Authorization = None
-) -> Response:
+async def end_session(store: Store, session: LecturerSession) -> Response:
     """End the session: every follower is told."""
-    store = session_store(request, settings)
-    await store.end(await store.lecturer(code, authorization), "the lecturer ended the session")
+    await store.end(session, "the lecturer ended the session")
     return Response(status_code=204)
 
 
@@ -168,12 +172,11 @@ EVENTS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/{code}/events", response_class=Response, responses={**ERRORS, **EVENTS})
-async def follow_session(code: str, request: Request, settings: SettingsDep) -> Response:
+async def follow_session(code: str, store: Store) -> Response:
     """The lecturer's page at once, then every change (`state` events), the current poll
     (`poll` events: opened, then revealed with its answer and counts), and `end` when the
     session ends. Event ids are the session's version; a reconnecting EventSource gets the
     latest state and poll again. Errors (404, 429, 503) come before the stream starts."""
-    store = session_store(request, settings)
     session = await store.get(code)
     await store.admit(session)
     return SessionStream(store, session)
@@ -184,10 +187,10 @@ async def follow_session(code: str, request: Request, settings: SettingsDep) -> 
     responses={**ERRORS, 200: {"content": {"image/svg+xml": {}}}},
     response_class=Response,
 )
-async def join_qr(code: str, request: Request, settings: SettingsDep) -> Response:
+async def join_qr(code: str, request: Request, store: Store) -> Response:
     """The join URL as a QR code (SVG): black on white, as phone cameras read best, in
     either theme."""
-    session = await session_store(request, settings).get(code)
+    session = await store.get(code)
     qr = segno.make(join_url(request, session.code), error="m")
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False)
@@ -196,33 +199,18 @@ async def join_qr(code: str, request: Request, settings: SettingsDep) -> Respons
 
 
 @router.post("/{code}/polls", status_code=201, response_model=PollView, responses=LECTURER_ERRORS)
-async def open_poll(
-    code: str,
-    poll: PollOpen,
-    request: Request,
-    settings: SettingsDep,
-    authorization: Authorization = None,
-) -> Response:
+async def open_poll(poll: PollOpen, store: Store, session: LecturerSession) -> Response:
     """Put a question to the class (lecturer only): it becomes the current poll, and every
     follower gets a `poll` event without its answer. Opening an earlier poll's id again
     brings it back as it was."""
-    store = session_store(request, settings)
-    session = await store.lecturer(code, authorization)
     opened = await store.open_poll(session, poll.model_dump())
     return json_response(PollView(**opened).model_dump(), status_code=201, headers=NO_STORE)
 
 
 @router.get("/{code}/polls/{poll_id}", response_model=PollView, responses=LECTURER_ERRORS)
-async def get_poll(
-    code: str,
-    poll_id: str,
-    request: Request,
-    settings: SettingsDep,
-    authorization: Authorization = None,
-) -> Response:
+async def get_poll(poll_id: str, store: Store, session: LecturerSession) -> Response:
     """The poll with its answers so far (lecturer only: the class sees them at the reveal)."""
-    store = session_store(request, settings)
-    tally = await store.tally(await store.lecturer(code, authorization), poll_id)
+    tally = await store.tally(session, poll_id)
     return json_response(PollView(**tally).model_dump(), headers=NO_STORE)
 
 
@@ -242,26 +230,17 @@ async def answer_poll(
         ),
     ],
     answer: PollAnswer,
-    request: Request,
-    settings: SettingsDep,
+    store: Store,
 ) -> Response:
     """A student's answer to the current poll; answering again changes it."""
-    store = session_store(request, settings)
     await store.answer(await store.get(code), poll_id, voter, answer.choice)
     return Response(status_code=204)
 
 
 @router.post("/{code}/polls/{poll_id}/reveal", response_model=PollView, responses=LECTURER_ERRORS)
-async def reveal_poll(
-    code: str,
-    poll_id: str,
-    request: Request,
-    settings: SettingsDep,
-    authorization: Authorization = None,
-) -> Response:
+async def reveal_poll(poll_id: str, store: Store, session: LecturerSession) -> Response:
     """Close the poll and show every follower its answer and the class's counts."""
-    store = session_store(request, settings)
-    revealed = await store.reveal(await store.lecturer(code, authorization), poll_id)
+    revealed = await store.reveal(session, poll_id)
     return json_response(PollView(**revealed).model_dump(), headers=NO_STORE)
 
 
@@ -281,13 +260,9 @@ MODEL_BODY = {
     responses={**LECTURER_ERRORS, 413: {"description": "over a shared-model size limit"}},
     openapi_extra=MODEL_BODY,
 )
-async def share_model(
-    code: str, request: Request, settings: SettingsDep, authorization: Authorization = None
-) -> Response:
+async def share_model(request: Request, store: Store, session: LecturerSession) -> Response:
     """Share a model with the session (lecturer only): kept by its SHA-256 for the session's
     lifetime, so every student's page can open it, on any worker or replica."""
-    store = session_store(request, settings)
-    session = await store.lecturer(code, authorization)
     body = await request.body()
     try:
         spec = orjson.loads(body)
@@ -310,11 +285,10 @@ async def share_model(
 async def shared_model(
     code: str,
     digest: Annotated[str, Path(pattern=DIGEST, description="the model's SHA-256")],
-    request: Request,
-    settings: SettingsDep,
+    store: Store,
 ) -> Response:
     """A model shared with the session. Its digest names its bytes, so it never changes."""
-    media_type, data = await session_store(request, settings).shared_model(code, digest)
+    media_type, data = await store.shared_model(code, digest)
     cache = {"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{digest}"'}
     return Response(data, media_type=media_type, headers=cache)
 
@@ -328,16 +302,16 @@ async def join_page(request: Request, settings: SettingsDep, code: str = "") -> 
         return join_form(request, "", "", 200)
     try:
         session = await session_store(request, settings).get(typed)
-    except SessionError as error:
-        if error.status != 404:
-            raise
-        problem = f"No class has the code {typed!r} now. Check it on the lecturer's screen."
+    except SessionError as error:  # a student reads why on the page, not as JSON
+        problem = f"This server cannot take classes now: {error.message}."
+        if error.status == 404:
+            problem = f"No class has the code {typed!r} now. Check it on the lecturer's screen."
         if len(typed) != CODE_LENGTH or not set(typed) <= set(CODE_ALPHABET):
             problem = (
                 f"{typed!r} is not a class code: codes have {CODE_LENGTH} letters and digits "
                 "(no 0, 1, I, L or O)."
             )
-        return join_form(request, typed, problem, 404)
+        return join_form(request, typed, problem, error.status)
     return RedirectResponse(f"/join/{session.code}", status_code=303)
 
 

@@ -65,8 +65,17 @@ class RedisStore(SessionStore):
         self.listener: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Check Redis answers, and listen for every worker's changes."""
-        await self.redis.ping()
+        """Check Redis answers (or stop the server saying so), and listen for every worker's
+        changes."""
+        try:
+            await self.redis.ping()
+        except (RedisError, OSError) as error:
+            await self.redis.aclose()
+            raise RuntimeError(
+                f"UNROLLED_REDIS_URL is {self.url} and that Redis does not answer ({error}): "
+                "start it (apt-get install redis-server), or unset UNROLLED_REDIS_URL to keep "
+                "live sessions in one worker's memory"
+            ) from error
         self.listener = asyncio.create_task(self.listen())
 
     async def close(self) -> None:
