@@ -11,9 +11,9 @@ import { el } from "./dom.js";
 /**
  * @typedef {import("./story.js").Question} Question
  * @typedef {{mode: "alone" | "lecturer" | "student", chosen?: number, open?: boolean,
- *   revealed?: boolean, counts?: number[] | null}} QuestionView
+ *   revealed?: boolean, counts?: number[] | null, unsent?: boolean}} QuestionView
  *   `open`: the class poll takes answers; `counts`: answers per choice (the lecturer's live,
- *   everyone's once revealed)
+ *   everyone's once revealed); `unsent`: the student's last answer did not reach the server
  * @typedef {{choose: (choice: number) => void, reveal: () => void}} QuestionActions
  */
 
@@ -78,7 +78,8 @@ function statusLine(question, view, shown, total) {
   }
   if (view.mode === "student") {
     let text = "Wait for the lecturer to ask this question.";
-    if (view.open && view.chosen !== undefined) text = `Sent: you chose ${view.chosen + 1}. You can change it until the reveal.`;
+    if (view.open && view.unsent) text = "Your answer did not reach the lecturer (the network or the server): choose again.";
+    else if (view.open && view.chosen !== undefined) text = `Sent: you chose ${view.chosen + 1}. You can change it until the reveal.`;
     else if (view.open) text = "Answer: the lecturer sees how the class answers, not who.";
     return el("p", { class: "story-poll-status", role: "status" }, text);
   }

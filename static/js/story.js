@@ -52,6 +52,8 @@ export class StoryPlayer {
     this.polls = new Map();
     /** @type {Map<string, number>} this student's answer per poll */
     this.answers = new Map();
+    /** @type {Set<string>} polls whose last answer the server did not take */
+    this.unsent = new Set();
     /** @type {Story | null} */
     this.story = null;
     this.scene = 0;
@@ -153,6 +155,7 @@ export class StoryPlayer {
       open: poll !== undefined,
       revealed: poll?.revealed ?? false,
       counts: poll?.counts,
+      unsent: this.unsent.has(id),
     };
     drawQuestion(this.question, question, view, actions);
   }
@@ -171,10 +174,24 @@ export class StoryPlayer {
       const poll = this.polls.get(id);
       if (!poll || poll.revealed) return;
       this.answers.set(id, choice);
-      this.link.answer(id, choice);
+      this.unsent.delete(id);
+      this.link.answer(id, choice).then((taken) => this.answerSent(id, choice, taken));
     } else if (this.link) return;
     else this.choices.set(`${this.story.id}/${this.scene}`, choice);
     this.showQuestion(scene);
+  }
+
+  /**
+   * The server took this student's answer, or did not: then it is shown as not sent.
+   * @param {string} id
+   * @param {number} choice
+   * @param {boolean} taken
+   */
+  answerSent(id, choice, taken) {
+    if (taken || this.answers.get(id) !== choice) return; // taken, or a newer answer went out
+    this.answers.delete(id);
+    this.unsent.add(id);
+    if (this.story && id === this.pollId()) this.showQuestion(this.story.scenes[this.scene]);
   }
 
   /**

@@ -71,6 +71,11 @@ def test_a_question_is_polled_counted_and_revealed_across_screens(
                 assert bar and bar["y"] >= 0 and bar["y"] + bar["height"] <= PHONE["height"]
                 width = student.evaluate("() => document.documentElement.scrollWidth")
                 assert width <= PHONE["width"]
+            # An answer the network drops is shown as not sent, and can be sent again.
+            first.route("**/answers/*", lambda route: route.abort())
+            first.locator(".story-choices button").nth(0).click()
+            expect(first.locator(".story-question")).to_contain_text("did not reach")
+            first.unroute("**/answers/*")
             first.locator(".story-choices button").nth(1).click()  # "smaller": right
             second.keyboard.press("1")  # "bigger": wrong, by its key
             expect(first.locator(".story-question")).to_contain_text("Sent: you chose 2")

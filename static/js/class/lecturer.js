@@ -84,7 +84,7 @@ export class Lecturer {
     connect({
       role: "lecturer",
       ask: (id, question) => this.ask(id, question),
-      answer: () => {},
+      answer: async () => false, // the lecturer reveals; students answer
       reveal: (id) => this.reveal(id),
     });
   }

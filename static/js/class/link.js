@@ -10,7 +10,7 @@ export const PERSONAL = ["present", "embed", "theme", "session"]; // never sent,
  * @typedef {import("../story.js").PollView} PollView
  * @typedef {{role: "lecturer" | "student",
  *   ask: (id: string, question: import("../story.js").Question) => void,
- *   answer: (id: string, choice: number) => void, reveal: (id: string) => void}} ClassLink
+ *   answer: (id: string, choice: number) => Promise<boolean>, reveal: (id: string) => void}} ClassLink
  *   what a story player asks of the class
  */
 

@@ -9,6 +9,7 @@ const DETACHED_KEY = "unrolled-detached"; // sessionStorage: the code this tab d
 const VOTER_KEY = "unrolled-voter"; // localStorage: this browser's anonymous poll id
 const SHARED_KEY = "unrolled-shared:"; // localStorage: + model=, the digest of the shared one kept
 
+/** This browser's anonymous id for polls (made once; not randomUUID, which needs https). */
 function voterId() {
   let voter = window.localStorage.getItem(VOTER_KEY);
   if (!voter) {
@@ -18,6 +19,7 @@ function voterId() {
   }
   return voter;
 }
+
 export class Follower {
   /** @param {string} code */
   constructor(code) {
@@ -65,7 +67,7 @@ export class Follower {
   }
 
   /**
-   * Send this browser's answer to a poll (a later one replaces it).
+   * Send this browser's answer to a poll (a later one replaces it); whether it was taken.
    * @param {string} id
    * @param {number} choice
    */
@@ -74,7 +76,7 @@ export class Follower {
     const sent = await fetch(url, {
       method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ choice }),
     }).catch(() => null);
-    document.body.dataset.pollAnswer = sent?.ok ? `${id}=${choice}` : "failed";
+    return sent?.ok ?? false;
   }
 
   /**
