@@ -13,6 +13,7 @@ const TALLY_MS = 1000; // how often the lecturer's tab counts an open poll's ans
 
 /** @typedef {{code: string, token: string, joinUrl: string}} Lecture */
 
+/** @returns {Lecture | null} this tab's session, if it started one */
 export function storedLecture() {
   try {
     return JSON.parse(window.sessionStorage.getItem(LECTURE_KEY) ?? "null");
@@ -20,6 +21,8 @@ export function storedLecture() {
     return null;
   }
 }
+
+/** The lecturer's side: start, show, sync, end. */
 export class Lecturer {
   constructor() {
     this.button = /** @type {HTMLButtonElement} */ (document.getElementById("class-toggle"));
@@ -42,9 +45,7 @@ export class Lecturer {
   async start() {
     this.button.disabled = true;
     try {
-      const answer = await fetch("/api/sessions", { method: "POST" });
-      const body = await answer.json();
-      if (!answer.ok) throw new Error(body.detail?.[0]?.msg ?? answer.statusText);
+      const body = await fetch("/api/sessions", { method: "POST" }).then(answerJson);
       this.lecture = { code: body.code, token: body.lecturer_token, joinUrl: body.join_url };
       window.sessionStorage.setItem(LECTURE_KEY, JSON.stringify(this.lecture));
       this.panel.hidden = false;
@@ -214,5 +215,3 @@ export class Lecturer {
     this.showPanel([span(message)]);
   }
 }
-
-/** The student's side: follow, detach, follow again. */

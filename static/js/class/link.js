@@ -59,7 +59,7 @@ export async function answerJson(answer) {
   return body;
 }
 
-/** This browser's anonymous id for polls (made once; not a secure context's randomUUID). *//**
+/**
  * A query string without the personal fields, its fields sorted (to compare two pages).
  * @param {string} search
  */
@@ -70,7 +70,7 @@ export function sharedQuery(search) {
   return params.toString();
 }
 
-/** @returns {Lecture | null} *//**
+/**
  * @param {string} text
  * @param {string} [className]
  */
@@ -80,5 +80,3 @@ export function span(text, className) {
   if (className) node.className = className;
   return node;
 }
-
-/** The lecturer's side: start, show, sync, end. */

@@ -20,6 +20,7 @@ function voterId() {
   return voter;
 }
 
+/** The student's side: follow, detach, follow again. */
 export class Follower {
   /** @param {string} code */
   constructor(code) {
