@@ -38,15 +38,14 @@ from server.schemas.sessions import (
 )
 from server.sessions import CODE_ALPHABET, CODE_LENGTH, Record, SessionError, SessionStore
 from server.sessions.stream import SessionStream
-from server.streams import StreamRoute
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"], route_class=StreamRoute)
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 join_router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "no live session has this code (never was, ended or expired)"},
     429: {"description": "over a bound: sessions, followers, polls or a poll's answers"},
-    503: {"description": "this server runs several workers, which cannot share sessions"},
+    503: {"description": "several workers and no Redis to share sessions, or Redis is down"},
 }
 LECTURER_ERRORS: dict[int | str, dict[str, str]] = {
     **ERRORS,
