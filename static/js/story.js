@@ -254,7 +254,9 @@ export class StoryPlayer {
   }
 
   /**
-   * Mark the scene's subject (and bring it into view), unmarking the last one.
+   * Mark the scene's subject, unmarking the last one, and bring it into view: with the story
+   * bar (its narration and question) when both fit on the screen, by the least scroll that
+   * shows them both, wherever an earlier scene left the page; else the subject alone.
    * @param {string | undefined} selector
    */
   highlight(selector) {
@@ -262,7 +264,18 @@ export class StoryPlayer {
     if (!selector) return;
     const marked = [...document.querySelectorAll(selector)];
     for (const element of marked) element.classList.add(HIGHLIGHT);
-    marked[0]?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    const subject = marked[0];
+    if (!subject) return;
+    const bar = this.bar.getBoundingClientRect();
+    const box = subject.getBoundingClientRect();
+    const top = Math.min(bar.top, box.top);
+    const bottom = Math.max(bar.bottom, box.bottom);
+    if (bottom - top > window.innerHeight) {
+      subject.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      return;
+    }
+    const by = top < 0 ? top : Math.max(0, bottom - window.innerHeight);
+    if (by !== 0) window.scrollBy({ top: by, behavior: "smooth" });
   }
 
   /** @param {KeyboardEvent} event */
