@@ -329,9 +329,10 @@ def test_a_story_runs_on_the_keyboard_and_hides_its_answers(
     assert url_fields(page)["scene"] == "1" and url_fields(page)["hidden_size"] == "64"
     # The clipping scene shows its panel even in the presenter view, which hides it elsewhere.
     page.keyboard.press("p")
-    for _ in range(3):
+    page.wait_for_selector("html[data-present]", state="attached")
+    for scene in (2, 3, 4):  # each scene shown before the next key, as a lecturer clicks
         page.keyboard.press("PageDown")
-    wait_scene(page, 4)
+        wait_scene(page, scene)
     expect(page.locator("#clipping")).to_be_visible()
     expect(page.locator("#phase-title")).to_be_hidden()
     # Under the story bar, so the question and the table it asks about share the screen
