@@ -26,6 +26,7 @@ SATURATED_LOW, SATURATED_HIGH = 0.1, 0.9
 SATURATION_GATES: dict[str, tuple[str, ...]] = {  # the sigmoid gates; g and n are tanh
     "rnn": (),
     "lstm": ("i", "f", "o"),
+    "peephole": ("i", "f", "o"),
     "gru": ("r", "z"),
 }
 
@@ -90,7 +91,7 @@ def analyse(net: Network, text: str, limits: Limits | None = None) -> Analysis:
     targets = connectivity_targets(net, text, logits)  # (T,)
     features = text_features(text)
     return Analysis(
-        logit=[net.spec.vocab[k] for k in targets],
+        logit=[net.spec.output_labels[k] for k in targets],
         connectivity=connectivity(net, records, targets),
         saturation=[saturation(rec.gates, SATURATION_GATES[net.spec.cell]) for rec in records],
         features=features,

@@ -19,6 +19,7 @@ h_{-1} = 0):
     dW_ih^(k)[t] = da_t^(k) x_t^(k)T          db_ih^(k)[t] = da_t^(k)
     dW_hh^(k)[t] = dhp_t^(k) h_{t-1}^(k)T     db_hh^(k)[t] = dhp_t^(k)
     dW_y[t]      = dy_t h_t^(L-1)T            db_y[t]      = dy_t
+    dp^(k)[t]    = [da_i c_{t-1} | da_f c_{t-1} | da_o c_t]      (peephole LSTM, `weight_ch_l{k}`)
 
 with dhp_t = dL/d(W_hh h_{t-1} + b_hh): da_t, but da_n * r_t for the GRU's candidate chunk
 (each cell's `hidden_proj_grad`).
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.cells import LayerRecord
+from models.cells import LayerRecord, PeepholeLSTMLayer
 from models.network import Gradients, RecurrentStack
 from models.spec import SpecError
 
@@ -118,6 +119,8 @@ def bptt(
             weights[f"weight_hh_l{k}"] = weight_grad(outer(d_hp, h_prev))  # (T, G*H, H)
             weights[f"bias_ih_l{k}"] = weight_grad(d_xp)
             weights[f"bias_hh_l{k}"] = weight_grad(d_hp)
+            if isinstance(layer, PeepholeLSTMLayer):
+                weights[f"weight_ch_l{k}"] = weight_grad(layer.peephole_grad(rec, d_xp))
             below = rec.h
         weights["readout.weight"] = weight_grad(outer(d_outputs, below))  # (T, O, H)
         weights["readout.bias"] = weight_grad(d_outputs)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.cells import GRULayer, Layer, LayerRecord, LSTMLayer
+from models.cells import GRULayer, Layer, LayerRecord, LSTMLayer, PeepholeLSTMLayer
 from models.network import Network
 from models.scaled import HIGH, LOW, ScaledOverflow
 
@@ -57,6 +57,9 @@ class RowBackward:
             )
             self.h_to_a_o = tanh_c * o * (1 - o)  # (T, H)
             self.forget = f
+            self.peep = (
+                (layer.p_i, layer.p_f, layer.p_o) if isinstance(layer, PeepholeLSTMLayer) else None
+            )
         elif isinstance(layer, GRULayer):
             assert rec.hn is not None
             r, z, n = (rec.gates[name] for name in layer.gate_names)
@@ -71,12 +74,16 @@ class RowBackward:
         layer, size = self.layer, self.size
         if isinstance(layer, LSTMLayer):
             assert d_c is not None
-            d_c += d_h * self.h_to_c[s]  # total dL/dc_s
             da = np.empty((d_h.shape[0], 4, size))  # (R, 4, H): i f g o
-            da[:, :3] = d_c[:, None, :] * self.c_to_a[s]
             da[:, 3] = d_h * self.h_to_a_o[s]
+            d_c += d_h * self.h_to_c[s]  # total dL/dc_s (with a peephole: and through a_o)
+            if self.peep is not None:
+                d_c += da[:, 3] * self.peep[2]
+            da[:, :3] = d_c[:, None, :] * self.c_to_a[s]
             d_xp = da.reshape(-1, 4 * size)  # (R, 4H)
             d_c *= self.forget[s]  # dc_{s-1}
+            if self.peep is not None:  # and through the peepholes of a_i, a_f at step s
+                d_c += da[:, 0] * self.peep[0] + da[:, 1] * self.peep[1]
             d_h[:] = d_xp @ self.w_hh  # dh_{s-1} = W_hh^T da_s
             return d_xp
         if isinstance(layer, GRULayer):
@@ -95,7 +102,11 @@ class RowBackward:
 
 
 def connectivity_targets(net: Network, text: str, logits: np.ndarray) -> np.ndarray:
-    """k_t for each step: the index of text[t+1], or of the top prediction at the last step."""
+    """k_t for each step: the index of text[t+1], or of the top prediction at the last step.
+    A class model's k_t is the class it predicts at the last step, at every step: how each
+    character read so far drives the score of its final answer."""
+    if net.spec.output == "class":
+        return np.full(len(text), int(np.argmax(logits[-1])), dtype=np.int64)
     indices = [net.char_index[ch] for ch in text[1:]]
     return np.array([*indices, int(np.argmax(logits[-1]))], dtype=np.int64)
 

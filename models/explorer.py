@@ -48,6 +48,7 @@ from models.spec import (
     ModelSpec,
     Nonlinearity,
     SpecError,
+    has_cell_state,
     make_spec,
 )
 from models.trace import log_softmax
@@ -68,7 +69,7 @@ class ExploreConfig:
     scale: Scaling = "none"  # rescale each block to sigma_max = gain or spectral radius = gain
     gain: float = 1.0
     nonlinearity: Nonlinearity = "tanh"  # vanilla RNN only
-    forget_bias: float = 1.0  # LSTM: b_if + b_hf, the forget gate's total bias
+    forget_bias: float = 1.0  # LSTMs: b_if + b_hf, the forget gate's total bias
     text: str | None = None  # a real text to read (its characters are the vocabulary)
     vocab_size: int = 16  # random characters when there is no text
     seed: int = 0
@@ -226,7 +227,7 @@ def build_network(
     if config.init == "identity":  # IRNN: zero recurrent and input biases
         weights["bias_ih_l0"][:] = 0.0
         weights["bias_hh_l0"][:] = 0.0
-    if cell == "lstm":  # chunks i|f|g|o: the forget gate's total bias is forget_bias
+    if has_cell_state(cell):  # chunks i|f|g|o: the forget gate's total bias is forget_bias
         weights["bias_ih_l0"][size : 2 * size] = config.forget_bias
         weights["bias_hh_l0"][size : 2 * size] = 0.0
     return Network(spec, weights)
@@ -400,7 +401,7 @@ def explore_cell(
         cell=cell,
         grad_h=grad_h,
         grad_c=by_distance(grads.log_c, last) if grads.log_c is not None else None,
-        cell_path=cell_path(backprop.record.gates["f"], last) if cell == "lstm" else None,
+        cell_path=cell_path(backprop.record.gates["f"], last) if has_cell_state(cell) else None,
         blocks=blocks,
         bound=None,
         jacobian_distance=None,

@@ -61,6 +61,12 @@ def check_request(
     net: Network, prompt: str, length: int, temperature: float, limits: GenerateLimits
 ) -> None:
     """Errors name the field, the value and the limit."""
+    if net.spec.output != "next_token":
+        raise SpecError(
+            "model",
+            f"the model is a {net.spec.output} model: it scores its {len(net.spec.classes)} "
+            "classes, not the next character, so it cannot write text",
+        )
     if not prompt:
         raise SpecError("prompt", "prompt is empty; the model needs at least 1 character to read")
     if len(prompt) > limits.max_prompt_chars:

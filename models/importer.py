@@ -11,7 +11,8 @@ expected names and shapes; only then are its values read, made float64 and check
 Key names: the recurrent module's tensors may carry a prefix (`rnn.weight_ih_l0`); with no
 prefix given, the one every recurrent tensor shares is used. The readout `nn.Linear` is found
 under `readout` (or another prefix) and renamed `readout.weight` / `readout.bias`. The cell
-follows from weight_hh_l0's shape (G*H, H): G = 1 rnn, 4 lstm (i|f|g|o), 3 gru (r|z|n).
+follows from weight_hh_l0's shape (G*H, H): G = 1 rnn, 4 lstm (i|f|g|o), 3 gru (r|z|n); an
+LSTM with peepholes (`weight_ch_l0`, `peephole.py`) is a peephole LSTM.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ from models.spec import (
 )
 from models.tensor_files import FLOAT_DTYPES, StoredTensor, Unsupported, read_tensors
 
-RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<name>(weight|bias)_(ih|hh|hr)_l\d+(_reverse)?)$")
-CELL_BY_GATES = {gates: cell for cell, gates in GATES_PER_CELL.items()}
+RECURRENT_KEY = re.compile(
+    r"^(?P<prefix>.*?)(?P<name>(weight|bias)_(ih|hh|hr|ch)_l\d+(_reverse)?)$"
+)
+CELL_BY_GATES = {1: "rnn", 3: "gru", 4: "lstm"}  # 4 is a peephole LSTM with `weight_ch_l*`
 SUPPORTED = "the supported dtypes are " + ", ".join(FLOAT_DTYPES)
 T = TypeVar("T")
 
@@ -94,12 +97,16 @@ class ImportedModel:
         size = self.spec.hidden_size
         names = self.spec.gate_names or ("h",)  # an RNN's rows all make h_t's pre-activation
         chunks = [{"gate": g, "rows": [k * size, (k + 1) * size]} for k, g in enumerate(names)]
-        return {
+        rows = {
             f"{kind}_{part}_l{layer}": chunks
             for layer in range(self.spec.num_layers)
             for kind in ("weight", "bias")
             for part in ("ih", "hh")
         }
+        if self.spec.cell == "peephole":  # p_i | p_f | p_o
+            peep = [{"gate": g, "rows": [k * size, (k + 1) * size]} for k, g in enumerate("ifo")]
+            rows |= {f"weight_ch_l{layer}": peep for layer in range(self.spec.num_layers)}
+        return rows
 
 
 def parse_vocab(value: str) -> list[str]:
@@ -281,6 +288,8 @@ def infer_cell(weights: Mapping[str, Declared], cell: str | None) -> tuple[str, 
             "G = 1, 3 or 4",
         )
     inferred = CELL_BY_GATES[gates]
+    if inferred == "lstm" and ("weight_ch_l0" in weights or cell == "peephole"):
+        inferred = "peephole"
     if cell is not None and cell != inferred:
         raise SpecError(
             "cell",
@@ -304,7 +313,8 @@ def from_state_dict(
     """A validated model from a state_dict (tensors, arrays or a file's StoredTensors) and its
     vocabulary; values are read only once names, dtypes and shapes are the model's."""
     if cell is not None and cell not in GATES_PER_CELL:
-        raise SpecError("cell", f"cell {cell!r} is not one of 'rnn', 'lstm', 'gru'")
+        cells = ", ".join(repr(c) for c in GATES_PER_CELL)
+        raise SpecError("cell", f"cell {cell!r} is not one of {cells}")
     limits = limits or Limits()
     vocab = list(vocab)
     check_vocab_text(vocab)

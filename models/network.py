@@ -29,7 +29,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.cells import GRULayer, Layer, LayerGradients, LayerRecord, LSTMLayer, RNNLayer
+from models.cells import (
+    GRULayer,
+    Layer,
+    LayerGradients,
+    LayerRecord,
+    LSTMLayer,
+    PeepholeLSTMLayer,
+    RNNLayer,
+)
 from models.scaled import log10_norms, scaled_rows
 from models.spec import Limits, ModelSpec, SpecError, unknown_characters, validate_weights
 
@@ -55,6 +63,8 @@ class RecurrentStack:
         w_hh, b_hh = self.weights[f"weight_hh_l{k}"], self.weights[f"bias_hh_l{k}"]
         if cell == "lstm":
             return LSTMLayer(w_hh, b_hh)
+        if cell == "peephole":
+            return PeepholeLSTMLayer(w_hh, b_hh, self.weights[f"weight_ch_l{k}"])
         if cell == "gru":
             return GRULayer(w_hh, b_hh)
         return RNNLayer(w_hh, b_hh, nonlinearity)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.network import RecurrentStack
-from models.spec import SpecError
+from models.spec import SpecError, has_cell_state
 from models.tasks import LossKind
 from models.trace import log_softmax
 
@@ -83,7 +83,7 @@ def probe_gradients(
     if not np.isfinite(d_out).all():
         raise ProbeOverflow("the probe's output overflowed float64; the weights grew too large")
     grads = stack.backward(records, d_out).layers
-    is_lstm = cell == "lstm"
+    is_lstm = has_cell_state(cell)
     shown = outputs if loss == "last_value" else np.exp(log_softmax(outputs))
     return ProbeResult(
         grad_h=[g.log_h for g in grads],

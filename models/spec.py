@@ -1,17 +1,25 @@
 """Model specs: what a recurrent character model is, and the exact tensors it must carry.
 
 A model is `torch.nn.RNN/LSTM/GRU(input_size=len(vocab), hidden_size, num_layers)` plus an
-`nn.Linear(hidden_size, len(vocab))` called `readout`. Its weights use PyTorch's names and
-layout exactly, so any state_dict of those modules loads unchanged:
+`nn.Linear(hidden_size, O)` called `readout`. Its weights use PyTorch's names and layout
+exactly, so any state_dict of those modules loads unchanged:
 
     weight_ih_l{k}  (G*H, I_k)   I_0 = V, I_k = H for k > 0
     weight_hh_l{k}  (G*H, H)
     bias_ih_l{k}    (G*H,)       optional: a missing bias is zero
     bias_hh_l{k}    (G*H,)       optional
-    readout.weight  (V, H)
-    readout.bias    (V,)         optional
+    readout.weight  (O, H)
+    readout.bias    (O,)         optional
 
-with G = 1 (rnn), 4 (lstm: chunks i|f|g|o) or 3 (gru: chunks r|z|n).
+Its kind says what goes in and what comes out. The input is one-hot over `vocab` (`input`
+"one_hot"). The output (`output`) is either the next character ("next_token": O = V, a loss at
+every step with a next character) or a class of the whole text ("class": O = len(classes), many
+to one, the loss on the last step's readout only).
+
+with G = 1 (rnn), 4 (lstm: chunks i|f|g|o) or 3 (gru: chunks r|z|n). The peephole LSTM
+(`peephole.py`) is an LSTM with one more tensor per layer, optional (missing: zero, a plain LSTM):
+
+    weight_ch_l{k}  (3H,)        diagonal peepholes p_i | p_f | p_o from the cell state
 """
 
 from __future__ import annotations
@@ -23,15 +31,27 @@ from typing import Any, Literal
 
 import numpy as np
 
-Cell = Literal["rnn", "lstm", "gru"]
+Cell = Literal["rnn", "lstm", "gru", "peephole"]
 Nonlinearity = Literal["tanh", "relu"]
+InputKind = Literal["one_hot"]
+OutputKind = Literal["next_token", "class"]
+OUTPUT_KINDS: tuple[OutputKind, ...] = ("next_token", "class")
+MAX_CLASS_NAME = 40  # characters of one class label
 
-GATES_PER_CELL: dict[str, int] = {"rnn": 1, "lstm": 4, "gru": 3}
+CELLS: tuple[Cell, ...] = ("rnn", "lstm", "gru", "peephole")
+GATES_PER_CELL: dict[str, int] = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}
 GATE_NAMES: dict[str, tuple[str, ...]] = {
     "rnn": (),
     "lstm": ("i", "f", "g", "o"),  # PyTorch's chunk order
     "gru": ("r", "z", "n"),
+    "peephole": ("i", "f", "g", "o"),
 }
+WITH_CELL_STATE: tuple[Cell, ...] = ("lstm", "peephole")  # cells that carry c_t
+
+
+def has_cell_state(cell: str) -> bool:
+    """Whether the cell carries a cell state c_t beside h_t (the LSTM and its peephole form)."""
+    return cell in WITH_CELL_STATE
 
 
 class SpecError(ValueError):
@@ -62,6 +82,8 @@ class ModelSpec:
     hidden_size: int
     num_layers: int = 1
     nonlinearity: Nonlinearity = "tanh"  # rnn only; lstm and gru ignore it
+    output: OutputKind = "next_token"
+    classes: tuple[str, ...] = ()  # the readout's labels, output "class" only
     gate_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -72,20 +94,37 @@ class ModelSpec:
         return len(self.vocab)
 
     @property
+    def input(self) -> InputKind:
+        return "one_hot"
+
+    @property
+    def output_size(self) -> int:
+        """O: the readout's rows, a logit per character or per class."""
+        return len(self.classes) if self.output == "class" else len(self.vocab)
+
+    @property
+    def output_labels(self) -> tuple[str, ...]:
+        """What each logit is the score of: a character, or a class."""
+        return self.classes if self.output == "class" else self.vocab
+
+    @property
     def gates_per_unit(self) -> int:
         return GATES_PER_CELL[self.cell]
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every tensor name the model may carry, with its exact shape."""
         gh, h, v = self.gates_per_unit * self.hidden_size, self.hidden_size, self.vocab_size
+        o = self.output_size
         shapes: dict[str, tuple[int, ...]] = {}
         for k in range(self.num_layers):
             shapes[f"weight_ih_l{k}"] = (gh, v if k == 0 else h)
             shapes[f"weight_hh_l{k}"] = (gh, h)
             shapes[f"bias_ih_l{k}"] = (gh,)
             shapes[f"bias_hh_l{k}"] = (gh,)
-        shapes["readout.weight"] = (v, h)
-        shapes["readout.bias"] = (v,)
+            if self.cell == "peephole":
+                shapes[f"weight_ch_l{k}"] = (3 * h,)
+        shapes["readout.weight"] = (o, h)
+        shapes["readout.bias"] = (o,)
         return shapes
 
     def to_config(self) -> dict[str, object]:
@@ -95,10 +134,13 @@ class ModelSpec:
             "hidden_size": self.hidden_size,
             "num_layers": self.num_layers,
             "nonlinearity": self.nonlinearity,
+            "input": self.input,
+            "output": self.output,
+            "classes": list(self.classes) if self.output == "class" else None,
         }
 
 
-OPTIONAL_TENSORS = ("bias_ih_l", "bias_hh_l", "readout.bias")
+OPTIONAL_TENSORS = ("bias_ih_l", "bias_hh_l", "weight_ch_l", "readout.bias")
 
 
 def make_spec(
@@ -108,11 +150,13 @@ def make_spec(
     num_layers: int = 1,
     nonlinearity: str = "tanh",
     limits: Limits | None = None,
+    output: str = "next_token",
+    classes: Sequence[str] | None = None,
 ) -> ModelSpec:
     """Validate constructor arguments against `limits` and return the spec."""
     limits = limits or Limits()
     if cell not in GATES_PER_CELL:
-        raise SpecError("cell", f"cell {cell!r} is not one of 'rnn', 'lstm', 'gru'")
+        raise SpecError("cell", f"cell {cell!r} is not one of {', '.join(repr(c) for c in CELLS)}")
     if nonlinearity not in ("tanh", "relu"):
         raise SpecError("nonlinearity", f"nonlinearity {nonlinearity!r} is not 'tanh' or 'relu'")
     vocab = tuple(vocab)
@@ -139,7 +183,38 @@ def make_spec(
             "num_layers",
             f"num_layers is {num_layers}; it must be between 1 and {limits.max_layers}",
         )
-    return ModelSpec(cell, vocab, hidden_size, num_layers, nonlinearity)  # type: ignore[arg-type]
+    labels = check_classes(output, classes, limits)
+    return ModelSpec(cell, vocab, hidden_size, num_layers, nonlinearity, output, labels)  # type: ignore[arg-type]
+
+
+def check_classes(output: str, classes: Sequence[str] | None, limits: Limits) -> tuple[str, ...]:
+    """The class labels of a model of kind `output`: 2 or more distinct, short, non-empty
+    labels for "class"; none for "next_token", whose readout scores the vocabulary."""
+    if output not in OUTPUT_KINDS:
+        raise SpecError("output", f"output {output!r} is not 'next_token' or 'class'")
+    if output == "next_token":
+        if classes:
+            raise SpecError(
+                "classes", "classes are for output 'class'; a next_token model scores its vocab"
+            )
+        return ()
+    labels = tuple(classes or ())
+    if not 2 <= len(labels) <= limits.max_vocab:
+        raise SpecError(
+            "classes",
+            f"classes has {len(labels)} labels; a class model needs between 2 and "
+            f"{limits.max_vocab}",
+        )
+    bad = [c for c in labels if not isinstance(c, str) or not 1 <= len(c) <= MAX_CLASS_NAME]
+    if bad:
+        raise SpecError(
+            "classes",
+            f"class labels must be 1 to {MAX_CLASS_NAME} characters; got {repr(bad[0])[:60]}",
+        )
+    repeated = sorted(c for c, count in Counter(labels).items() if count > 1)
+    if repeated:
+        raise SpecError("classes", f"classes repeats {repeated[:5]!r}; each label may appear once")
+    return labels
 
 
 SHOWN_VOCAB = 16  # a vocabulary this small is listed in full in an error; a larger one counted

@@ -8,8 +8,9 @@ A model reads T steps and is trained in one of three ways (`Task.loss`):
   (y_t = x_{t+1}; metric: next-character accuracy, or bits per character on text never trained
   on); parity answers the parity of the bits so far (metric: accuracy of the last answer, the
   parity of the whole string).
-- "last_step" (recall, brackets): many-to-one. Only the last step has a target, a character of
-  the vocabulary: loss = cross-entropy(logits_{T-1}, y); metric: accuracy.
+- "last_step" (recall, brackets, surnames, sentiment): many-to-one. Only the last step has a
+  target: a character of the vocabulary, or (surnames, sentiment: `Task.classes`) a class of
+  the whole text; loss = cross-entropy(logits_{T-1}, y); metric: accuracy.
 - "last_value" (adding): many-to-one regression. Inputs are real (value, marker) pairs:
   loss = (y_{T-1} - target)^2; metric: mean squared error.
 
@@ -33,6 +34,7 @@ from typing import Literal
 import numpy as np
 
 from models.corpora import Corpus, brackets, stdlib_code, zen
+from models.labelled import LABELLED_SETS, LabelledSet
 
 LossKind = Literal["every_step", "last_step", "last_value"]
 MetricName = Literal["accuracy", "bits_per_char", "mse"]
@@ -43,6 +45,8 @@ TASK_TITLES = {
     "recall": "delayed recall",
     "parity": "parity",
     "brackets": "balanced brackets",
+    "surnames": "surname → language",
+    "sentiment": "review → sentiment",
 }
 TASK_NAMES = tuple(TASK_TITLES)
 HELD_OUT_SEQUENCES = 256  # sequences in a synthetic task's held-out set
@@ -96,6 +100,7 @@ class Task:
     held_out_batch: Callable[[int], Batch] = field(repr=False)
     parameters: dict[str, int] = field(default_factory=dict)  # delay / length as asked
     scored_steps: Literal["all", "last"] = "all"  # every_step tasks: which steps the metric reads
+    classes: tuple[str, ...] | None = None  # a class task's labels: the readout scores these
 
     @property
     def higher_is_better(self) -> bool:
@@ -124,10 +129,11 @@ class Task:
         return [self.vocab[i] for i in inputs]
 
     def text_of(self, inputs: np.ndarray, target: int | None = None) -> str:
-        """Characters of one sequence (T,), plus its last-step target: what /api/trace reads."""
+        """Characters of one sequence (T,), plus its last-step target when that is a character
+        (a class task's is a class): what /api/trace reads."""
         assert self.vocab is not None, "the adding problem has no characters"
         text = "".join(self.vocab[i] for i in inputs)
-        return text if target is None else text + self.vocab[target]
+        return text if target is None or self.classes else text + self.vocab[target]
 
     def metric_of(self, outputs: np.ndarray, batch: Batch) -> float:
         """The task's metric from the model's outputs (T, B, O) on `batch`."""
@@ -491,6 +497,68 @@ def brackets_task(length: int) -> Task:
     )
 
 
+# --- Labelled texts: surnames and sentiment ------------------------------------------------------
+
+PAD = " "  # what a shorter text is padded with, on the left
+LABELLED_SPLIT_SEED = 0  # the zoo's classifiers hold out the same texts
+
+
+@cache
+def labelled_set(name: str) -> LabelledSet:
+    return LABELLED_SETS[name]()
+
+
+def labelled_task(name: str) -> Task:
+    """Name the class of a whole text (`labelled.py`): many-to-one, scored at the last step.
+
+    A batch holds texts of different lengths, so each is padded on the left with spaces to
+    the longest text of the set, T: the model reads the padding first, from h = 0, and the
+    text's last character at the last step. (The zoo's classifiers are trained without
+    padding, on batches of one length; /explore reads a text as it is.) 20 % of each class is
+    held out, never trained on; the metric is the accuracy on all of it. The probe is the
+    longest held-out text (no padding).
+    """
+    examples = labelled_set(name)
+    training, held_out = examples.split(0.2, LABELLED_SPLIT_SEED)
+    vocab = tuple(sorted({PAD, *examples.vocab}))
+    index = {ch: k for k, ch in enumerate(vocab)}
+    steps = max(len(text) for text, _ in examples.examples)
+
+    def batch_of(rows: list[tuple[str, int]]) -> Batch:
+        padded = [[index[ch] for ch in text.rjust(steps, PAD)] for text, _ in rows]
+        labels = np.array([label for _, label in rows], dtype=np.int64)
+        return Batch(np.array(padded, dtype=np.int64).T, labels)  # (T, B), (B,)
+
+    def make(rng: np.random.Generator, size: int) -> Batch:
+        chosen = rng.integers(0, len(training.examples), size=size)
+        return batch_of([training.examples[int(k)] for k in chosen])
+
+    probe = max(held_out.examples, key=lambda example: len(example[0]))
+    counts = Counter(label for _, label in examples.examples)
+    common, share = counts.most_common(1)[0][0], max(counts.values()) / len(examples.examples)
+    return Task(
+        name=name,
+        title=TASK_TITLES[name],
+        description=f"Read a whole text and name its class ({', '.join(examples.classes)}): "
+        f"{examples.source}. Only the last step is scored; shorter texts are padded on the "
+        f"left with spaces to {steps} characters.",
+        loss="last_step",
+        metric="accuracy",
+        threshold={"surnames": 0.6, "sentiment": 0.95}[name],
+        chance=share,
+        chance_note=f"always name the most common class, {examples.classes[common]!r}",
+        length=steps,
+        input_size=len(vocab),
+        output_size=len(examples.classes),
+        vocab=vocab,
+        probe_description=f"{probe[0]!r}, a held-out text of class {examples.classes[probe[1]]!r}",
+        make_batch=make,
+        probe_batch=batch_of([probe]),
+        held_out_batch=lambda _: batch_of(list(held_out.examples)),
+        classes=examples.classes,
+    )
+
+
 # --- The catalogue -----------------------------------------------------------------------------
 
 
@@ -509,7 +577,10 @@ PARAMETERS: dict[str, TaskParameter | None] = {
     "recall": TaskParameter("delay", 10, 0, "distractor steps D between symbol and cue"),
     "parity": TaskParameter("length", 20, 1, "bits read"),
     "brackets": TaskParameter("length", 12, 2, "brackets read (even)"),
+    "surnames": None,
+    "sentiment": None,
 }
+LABELLED_TASKS = ("surnames", "sentiment")  # texts of a labelled set, padded to one length
 
 
 def asked_parameter(
@@ -529,6 +600,8 @@ def asked_parameter(
 def task_length(name: str, delay: int | None = None, length: int | None = None) -> int:
     """T, the steps of one sequence of the task, from its parameter alone: nothing is built."""
     parameter = asked_parameter(name, delay, length)
+    if name in LABELLED_TASKS:
+        return max(len(text) for text, _ in labelled_set(name).examples)
     if parameter is None:
         return len(HELLO_TEXT) - 1
     field, value = parameter
@@ -555,6 +628,8 @@ def make_task(
             field,
             f"{field} is {value}: sequences of {steps} steps; the limit is {max_length} steps",
         )
+    if name in LABELLED_TASKS:
+        return labelled_task(name)
     if parameter is None:
         return hello_task()
     value = parameter[1]

@@ -1,7 +1,8 @@
 """Bridge to PyTorch: build the equivalent `torch.nn` model, and move weights both ways.
 
-`build_torch_model(spec)` is `nn.RNN/LSTM/GRU(len(vocab), hidden_size, num_layers)` with an
-`nn.Linear` child called `readout`, so its state_dict has exactly the contract's names.
+`build_torch_model(spec)` is `nn.RNN/LSTM/GRU(len(vocab), hidden_size, num_layers)` (or our
+`PeepholeLSTM`, which torch.nn lacks) with an `nn.Linear` child called `readout`, so its
+state_dict has exactly the contract's names.
 """
 
 from __future__ import annotations
@@ -13,18 +14,20 @@ import torch
 from torch import nn
 
 from models.network import Network
+from models.peephole import PeepholeLSTM
 from models.spec import ModelSpec
 
-TORCH_CLASSES: dict[str, Callable[..., nn.RNNBase]] = {
+TORCH_CLASSES: dict[str, Callable[..., nn.Module]] = {
     "rnn": nn.RNN,
     "lstm": nn.LSTM,
     "gru": nn.GRU,
+    "peephole": PeepholeLSTM,
 }
 
 
-def build_torch_model(spec: ModelSpec, dtype: torch.dtype = torch.float32) -> nn.RNNBase:
+def build_torch_model(spec: ModelSpec, dtype: torch.dtype = torch.float32) -> nn.Module:
     """The torch.nn module a spec describes, with a `readout` linear layer; weights random."""
-    module: nn.RNNBase
+    module: nn.Module
     if spec.cell == "rnn":
         module = nn.RNN(
             input_size=spec.vocab_size,
@@ -34,11 +37,11 @@ def build_torch_model(spec: ModelSpec, dtype: torch.dtype = torch.float32) -> nn
         )
     else:
         module = TORCH_CLASSES[spec.cell](spec.vocab_size, spec.hidden_size, spec.num_layers)
-    module.readout = nn.Linear(spec.hidden_size, spec.vocab_size)
+    module.readout = nn.Linear(spec.hidden_size, spec.output_size)
     return module.to(dtype)
 
 
-def readout_logits(module: nn.RNNBase, x: torch.Tensor) -> torch.Tensor:
+def readout_logits(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Run a module from `build_torch_model` on one-hot inputs (T, V): logits (T, V)."""
     output, _ = module(x)
     readout: nn.Module = module.get_submodule("readout")

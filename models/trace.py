@@ -1,10 +1,20 @@
 """Trace a text through a model: every internal at every step, and per-step gradient norms.
 
-The model reads every character; the target at step t is text[t+1], so the last step has none.
+The model reads every character. A next-character model's target at step t is text[t+1], so
+the last step has none:
 
     loss_t = -log softmax(logits_t)[target_t]
     L = sum_t loss_t            (loss="all")
     L = loss_{T-2}              (loss="last": the last step that has a target)
+
+A class model (many to one) has one target, the text's class `label`, at its last step: its
+readout at every step is the class distribution after reading text[:t+1], but only the last one
+is scored, so "all" and "last" are the same loss,
+
+    L = loss_{T-1} = -log softmax(logits_{T-1})[label]
+
+With no label given, the label is the model's own prediction at the last step (the gradient then
+shows what the model's answer rests on).
 
 The driver of `network.py` backpropagates dL/dlogits_t = softmax(logits_t) - onehot(target_t)
 at every step in L (zero at the others). Gradient norms are total derivatives (through every
@@ -39,12 +49,13 @@ LossMode = Literal["all", "last"]
 @dataclass(frozen=True)
 class LayerTrace:
     h: np.ndarray  # (T, H) hidden state h_t
-    c: np.ndarray | None  # (T, H) cell state c_t, LSTM only
+    c: np.ndarray | None  # (T, H) cell state c_t, LSTMs only
     gates: dict[str, np.ndarray]  # gate name -> (T, H), post-activation
     grad_h: np.ndarray  # (T,) log10 ||dL/dh_t||, -inf where exactly zero
-    grad_c: np.ndarray | None  # (T,) log10 ||dL/dc_t||, LSTM only
+    grad_c: np.ndarray | None  # (T,) log10 ||dL/dc_t||, LSTMs only
     input_proj: np.ndarray | None = None  # (T, G*H) W_ih x_t + b_ih, when asked for
     hidden_proj: np.ndarray | None = None  # (T, G*H) W_hh h_{t-1} + b_hh, when asked for
+    peephole: np.ndarray | None = None  # (3H,) p_i | p_f | p_o, peephole LSTM only
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,8 @@ class Trace:
     grad_input: np.ndarray  # (T,) log10 ||dL/dx_t|| of the one-hot input, -inf where zero
     loss_mode: LossMode
     bptt: BPTT | None = None  # the backward pass in numbers, when asked for
+    label: str | None = None  # a class model's target class (given, or its prediction)
+    label_given: bool = False  # whether `label` came with the request
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -72,6 +85,7 @@ def trace(
     limits: Limits | None = None,
     projections: bool = False,
     backward: bool = False,
+    label: str | None = None,
 ) -> Trace:
     """Run `net` over `text` and backpropagate the chosen loss; see the module docstring.
 
@@ -83,33 +97,40 @@ def trace(
     if loss not in ("all", "last"):
         raise SpecError("loss", f"loss {loss!r} is not 'all' or 'last'")
     indices = net.encode(text, limits)  # (T,)
-    steps, vocab_size = len(indices), net.spec.vocab_size
+    steps, spec = len(indices), net.spec
     records, logits = net.forward(indices)
-    log_probs = log_softmax(logits)  # (T, V)
+    log_probs = log_softmax(logits)  # (T, O)
     probs = np.exp(log_probs)
 
-    has_target = np.arange(steps) < steps - 1
-    target_idx = np.append(indices[1:], 0)  # (T,) placeholder at the last step
+    label_index = class_label(net, label, logits)
+    if label_index is None:  # next character
+        has_target = np.arange(steps) < steps - 1
+        target_idx = np.append(indices[1:], 0)  # (T,) placeholder at the last step
+        in_loss = has_target if loss == "all" else np.arange(steps) == steps - 2
+        targets: list[str | None] = [*text[1:], None]
+    else:  # the class, at the last step only
+        has_target = in_loss = np.arange(steps) == steps - 1
+        target_idx = np.full(steps, label_index)
+        targets = [None] * steps
     step_loss = np.where(has_target, -log_probs[np.arange(steps), target_idx], np.nan)
-
-    in_loss = has_target if loss == "all" else np.arange(steps) == steps - 2
-    d_logits = np.where(in_loss[:, None], probs - np.eye(vocab_size)[target_idx], 0.0)  # (T, V)
+    onehot = np.eye(spec.output_size)[target_idx]  # (T, O)
+    d_logits = np.where(in_loss[:, None], probs - onehot, 0.0)  # (T, O)
     grads = net.backward(records, d_logits)
 
     layers = []
     below: np.ndarray = indices
     for k, (rec, g) in enumerate(zip(records, grads.layers, strict=True)):
         extra = {}
+        if net.spec.cell == "peephole":
+            extra["peephole"] = net.weights[f"weight_ch_l{k}"]
         if projections:
-            extra = {
-                "input_proj": net.input_projection(k, below),
-                "hidden_proj": net.hidden_projection(k, rec.h),
-            }
+            extra["input_proj"] = net.input_projection(k, below)
+            extra["hidden_proj"] = net.hidden_projection(k, rec.h)
         layers.append(LayerTrace(rec.h, rec.c, rec.gates, g.log_h, g.log_c, **extra))
         below = rec.h
     return Trace(
         tokens=list(text),
-        targets=[*text[1:], None],
+        targets=targets,
         layers=layers,
         logits=logits,
         probs=probs,
@@ -117,4 +138,27 @@ def trace(
         grad_input=grads.grad_input,
         loss_mode=loss,
         bptt=bptt(net, indices, records, d_logits, grads) if backward else None,
+        label=None if label_index is None else spec.classes[label_index],
+        label_given=label is not None,
     )
+
+
+def class_label(net: Network, label: str | None, logits: np.ndarray) -> int | None:
+    """The index of a class model's label (its prediction at the last step when None); None
+    for a next-character model, which must not be given one."""
+    spec = net.spec
+    if spec.output != "class":
+        if label is not None:
+            raise SpecError(
+                "label", "label is for class models; this model predicts the next character"
+            )
+        return None
+    if label is None:
+        return int(np.argmax(logits[-1]))
+    if label not in spec.classes:
+        raise SpecError(
+            "label",
+            f"label {label[:60]!r} is not one of the model's {len(spec.classes)} classes "
+            f"{list(spec.classes)[:20]!r}",
+        )
+    return spec.classes.index(label)

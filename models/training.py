@@ -46,11 +46,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.probe import ProbeResult, probe_gradients
-from models.spec import Cell, Nonlinearity
+from models.spec import Cell, Nonlinearity, has_cell_state
 from models.tasks import Batch, Task, make_task
 from models.torch_model import TORCH_CLASSES
 
-TaskName = Literal["hello", "corpus", "adding", "recall", "parity", "brackets"]  # TASK_NAMES
+TaskName = Literal[  # TASK_NAMES
+    "hello", "corpus", "adding", "recall", "parity", "brackets", "surnames", "sentiment"
+]
 Optimizer = Literal["sgd", "adam"]
 Clip = Literal["off", "norm", "value"]
 LstmInit = Literal["pytorch", "chrono"]
@@ -94,15 +96,17 @@ class Event:
 # --- The model ---------------------------------------------------------------------------------
 
 
-def build_module(config: TrainConfig, task: Task) -> nn.RNNBase:
-    """`nn.RNN/LSTM/GRU(task.input_size, H, L)` with a `readout` Linear(H, task.output_size).
+def build_module(config: TrainConfig, task: Task) -> nn.Module:
+    """`nn.RNN/LSTM/GRU(task.input_size, H, L)` (or `PeepholeLSTM`) with a `readout`
+    Linear(H, task.output_size).
 
     Weights are drawn from the run's own NumPy generator with PyTorch's default distribution
     (every parameter uniform in +-1/sqrt(H); the readout's fan-in is H too), so concurrent runs
     never share the global torch RNG. With `lstm_init="chrono"` (Tallec & Ollivier 2018), every
     LSTM layer's forget-gate bias is log(u), u ~ U[1, T - 1], and its input-gate bias -log(u):
     the forget gate starts at sigmoid(log u) = u / (1 + u), keeping memories for about u steps,
-    where PyTorch's default (bias near 0, f near 0.5) halves them every step.
+    where PyTorch's default (bias near 0, f near 0.5) halves them every step. The peephole LSTM
+    is an LSTM here too: it takes the same gate biases, and its peepholes the uniform draw.
     """
     kwargs: dict[str, Any] = {"nonlinearity": config.nonlinearity} if config.cell == "rnn" else {}
     size = config.hidden_size
@@ -113,7 +117,7 @@ def build_module(config: TrainConfig, task: Task) -> nn.RNNBase:
     with torch.no_grad():
         for _, param in sorted(module.named_parameters()):
             param.copy_(torch.from_numpy(rng.uniform(-bound, bound, size=tuple(param.shape))))
-        if config.cell == "lstm" and config.lstm_init == "chrono":
+        if has_cell_state(config.cell) and config.lstm_init == "chrono":
             horizon = max(task.length, 2)  # T: the longest dependency the task can have
             for k in range(config.num_layers):
                 forget = torch.from_numpy(np.log(rng.uniform(1.0, horizon - 1.0, size=size)))
@@ -130,18 +134,20 @@ def model_config(config: TrainConfig, task: Task) -> dict[str, Any]:
         "hidden_size": config.hidden_size,
         "num_layers": config.num_layers,
         "nonlinearity": config.nonlinearity,
-        "lstm_init": config.lstm_init if config.cell == "lstm" else None,
+        "lstm_init": config.lstm_init if has_cell_state(config.cell) else None,
         "input_size": task.input_size,
         "output_size": task.output_size,
         "vocab": list(task.vocab) if task.vocab is not None else None,
+        "classes": list(task.classes) if task.classes else None,
     }
 
 
 def model_spec(config: TrainConfig, task: Task, state_dict: dict[str, np.ndarray]) -> dict:
     """The trained model as a model spec that /api/trace accepts (`models/spec.py`: cell,
     vocab, hidden_size, num_layers, nonlinearity and the state_dict in PyTorch's names, the
-    readout as `readout.weight`, `readout.bias`); the adding problem's real-valued model
-    carries input_size and output_size instead of vocab."""
+    readout as `readout.weight`, `readout.bias`); a class task's model is a classifier (output
+    "class" and its classes); the adding problem's real-valued model carries input_size and
+    output_size instead of vocab."""
     spec: dict[str, Any] = {
         "cell": config.cell,
         "hidden_size": config.hidden_size,
@@ -149,6 +155,9 @@ def model_spec(config: TrainConfig, task: Task, state_dict: dict[str, np.ndarray
         "nonlinearity": config.nonlinearity,
         "state_dict": state_dict,
     }
+    if task.classes:  # a classifier: the readout scores the classes
+        classes = list(task.classes)
+        return {**spec, "vocab": list(task.vocab or ()), "output": "class", "classes": classes}
     if task.vocab is not None:
         return {**spec, "vocab": list(task.vocab)}
     return {
@@ -193,7 +202,7 @@ class TaskTensors:
         return F.mse_loss(outputs[-1, :, 0], targets)
 
 
-def forward(module: nn.RNNBase, x: torch.Tensor) -> torch.Tensor:
+def forward(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Outputs (T, B, O) of the readout over every step."""
     hidden, _ = module(x)
     readout: nn.Module = module.get_submodule("readout")
@@ -238,15 +247,15 @@ def task_payload(task: Task) -> dict[str, Any]:
         "length": task.length,
         "parameters": task.parameters,
         "vocab": list(task.vocab) if task.vocab is not None else None,
+        "classes": list(task.classes) if task.classes else None,
     }
 
 
 def probe_payload(task: Task) -> dict[str, Any]:
     probe = task.probe()
     target = probe.targets[:, 0] if task.loss == "every_step" else probe.targets[0]
-    targets: Any = (
-        float(target) if task.vocab is None else [task.vocab[i] for i in np.atleast_1d(target)]
-    )
+    labels = task.classes or task.vocab  # what a target index names
+    targets: Any = float(target) if labels is None else [labels[i] for i in np.atleast_1d(target)]
     description = task.probe_description
     return {"inputs": task.probe_inputs(), "targets": targets, "description": description}
 
@@ -254,7 +263,7 @@ def probe_payload(task: Task) -> dict[str, Any]:
 class Measure:
     """The held-out metric and the probe curves of the model's current weights."""
 
-    def __init__(self, config: TrainConfig, task: Task, module: nn.RNNBase) -> None:
+    def __init__(self, config: TrainConfig, task: Task, module: nn.Module) -> None:
         self.config, self.task, self.module = config, task, module
         self.tensors = TaskTensors(task)
         self.held_out = task.held_out(config.seed)

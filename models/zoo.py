@@ -28,6 +28,7 @@ class ZooModel:
     training: dict[str, Any]  # how the build script trained it, with its final loss
     corpus: str  # short name of the training text: "hello", "zen", "stdlib", "brackets"
     sample: str  # an excerpt of the corpus (~200 characters), a good text to trace
+    sample_label: str | None = None  # a class model's sample: its true class
 
     @property
     def final_loss(self) -> float:
@@ -41,6 +42,8 @@ def spec_from_config(config: dict[str, Any]) -> ModelSpec:
         config["hidden_size"],
         config.get("num_layers", 1),
         config.get("nonlinearity", "tanh"),
+        output=config.get("output", "next_token"),
+        classes=config.get("classes"),
     )
 
 
@@ -59,6 +62,7 @@ def load_model(config_path: Path) -> ZooModel:
         # The hello checkpoints predate these two keys: their whole corpus is the word itself.
         corpus=config.get("corpus", "hello"),
         sample=config["sample"] if "sample" in config else config["training"]["text"],
+        sample_label=config.get("sample_label"),
     )
 
 

@@ -17,7 +17,7 @@ from models.analysis import SATURATION_GATES, Analysis, analyse
 from models.bptt import BPTT
 from models.features import text_features
 from models.network import Network
-from models.spec import Limits, ModelSpec, SpecError, make_spec
+from models.spec import Limits, ModelSpec, SpecError, has_cell_state, make_spec
 from models.trace import LossMode, Trace, trace
 from models.zoo import ZooModel
 from server.cache import Answers
@@ -28,8 +28,8 @@ from server.schemas import InlineModel
 from server.schemas.core import shown
 from server.settings import Settings
 
-# model id, text, loss, projections, analysis, backward
-TraceKey = tuple[str, str, LossMode, bool, bool, bool, bool]  # ..., backward, compact
+# model id, text, loss, projections, analysis, backward, compact, a class model's label
+TraceKey = tuple[str, str, LossMode, bool, bool, bool, bool, str | None]
 
 
 def unknown_model(model_id: str, zoo: dict[str, ZooModel]) -> HTTPException:
@@ -49,7 +49,14 @@ def model_spec(
         return zoo[model].net.spec
     try:
         return make_spec(
-            model.cell, model.vocab, model.hidden_size, model.num_layers, model.nonlinearity, limits
+            model.cell,
+            model.vocab,
+            model.hidden_size,
+            model.num_layers,
+            model.nonlinearity,
+            limits,
+            model.output,
+            model.classes,
         )
     except SpecError as error:
         raise spec_error_at([where, "model"], error) from error
@@ -77,13 +84,15 @@ def trace_values(
     """How many values (numbers and characters) a trace response holds, from the model's
     shape and the text's length alone; the config's few scalars, vocab and nulls aside."""
     hidden = spec.hidden_size
-    states = 2 if spec.cell == "lstm" else 1  # h, and c for the LSTM
+    states = 2 if has_cell_state(spec.cell) else 1  # h, and c for the LSTMs
     # per layer: states and gates (T, H) each, the gradient norms of the states (T,) each
     layer = steps * hidden * (states + len(spec.gate_names)) + steps * states
+    if spec.cell == "peephole":
+        layer += 3 * hidden  # the peepholes p_i | p_f | p_o
     if projections:
         layer += 2 * steps * spec.gates_per_unit * hidden  # input_proj, hidden_proj: (T, G*H)
-    # tokens, targets, loss, grads_input: (T,); logits, probs: (T, V)
-    values = spec.num_layers * layer + steps * (4 + 2 * spec.vocab_size)
+    # tokens, targets, loss, grads_input: (T,); logits, probs: (T, O)
+    values = spec.num_layers * layer + steps * (4 + 2 * spec.output_size)
     if analysis:
         # logit (T,), connectivity (t + 1 values at each step t), features (F, T)
         values += steps + steps * (steps + 1) // 2 + FEATURES * steps
@@ -95,7 +104,7 @@ def trace_values(
         # weight, total and by_step: (T + 1) x its size
         weights = sum(int(np.prod(shape)) for shape in spec.expected_shapes().values())
         values += spec.num_layers * steps * hidden * (states + spec.gates_per_unit)
-        values += steps * spec.vocab_size + (steps + 1) * weights
+        values += steps * spec.output_size + (steps + 1) * weights
     return values
 
 
@@ -144,6 +153,7 @@ def trace_payload(
     backward: bool,
     settings: Settings,
     where: str,
+    label: str | None = None,
 ) -> dict[str, Any]:
     """The trace response (schemas.TraceResponse) as plain data and NumPy arrays; its sizes
     passed `check_trace_size` before it was queued.
@@ -152,7 +162,7 @@ def trace_payload(
     """
     limits = settings.limits()
     try:
-        result = trace(net, text, loss, limits, projections, backward)
+        result = trace(net, text, loss, limits, projections, backward, label)
         extra = analysis_payload(analyse(net, text, limits)) if analysis else None
     except SpecError as error:
         raise spec_error_at([where], error) from error
@@ -161,6 +171,8 @@ def trace_payload(
         "model": model_name,
         **spec.to_config(),
         "loss_mode": loss,
+        "label": result.label,
+        "label_given": result.label_given,
         "tokens": result.tokens,
         "targets": result.targets,
         "layers": [
@@ -170,6 +182,7 @@ def trace_payload(
                 "gates": layer.gates,
                 "input_proj": layer.input_proj,
                 "hidden_proj": layer.hidden_proj,
+                "peephole": layer.peephole,
             }
             for layer in result.layers
         ],
@@ -248,8 +261,8 @@ class BuiltinTraces:
         return self.answers.cache.get(query)
 
     def compute(self, key: TraceKey) -> GzippedJson:
-        model_id, text, loss, projections, analysis, backward, compact = key
+        model_id, text, loss, projections, analysis, backward, compact, label = key
         name, net = resolve_model(model_id, self.zoo, self.settings.limits(), "query")
         options = loss, projections, analysis, backward
-        payload = trace_payload(name, net, text, *options, self.settings, "query")
+        payload = trace_payload(name, net, text, *options, self.settings, "query", label)
         return GzippedJson.of(json_bytes(display_numbers(payload) if compact else payload))

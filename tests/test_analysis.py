@@ -19,7 +19,7 @@ from models.torch_model import build_torch_model, network_from_torch, readout_lo
 from models.trace import trace
 from tests.helpers import TEXT, VOCAB, one_hot, random_model
 
-CELLS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
+CELLS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh"), ("peephole", "tanh")]
 
 
 def autograd_connectivity(module: torch.nn.RNNBase, text: str, logit: list[str]) -> list:
@@ -93,7 +93,7 @@ def test_dead_relu_connectivity_is_exactly_zero():
 
 
 @pytest.mark.parametrize("num_layers", [1, 2])
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "peephole"])
 def test_saturation_fractions_equal_a_direct_count(cell, num_layers):
     spec, module, _ = random_model(cell, num_layers, hidden_size=6, seed=3)
     with torch.no_grad():
@@ -102,7 +102,7 @@ def test_saturation_fractions_equal_a_direct_count(cell, num_layers):
     net = network_from_torch(spec, module)
     result = analyse(net, TEXT)
     layers = trace(net, TEXT).layers
-    expected_gates = {"rnn": set(), "lstm": {"i", "f", "o"}, "gru": {"r", "z"}}[cell]
+    expected_gates = {"rnn": set(), "gru": {"r", "z"}}.get(cell, {"i", "f", "o"})
     counted = 0
     for layer, fractions in zip(layers, result.saturation, strict=True):
         assert set(fractions) == expected_gates
@@ -149,7 +149,7 @@ def test_line_position_restarts_after_each_newline():
     np.testing.assert_array_equal(features["line_position"], [0, 1, 2, 0, 1, 2, 3, 0, 0])
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "peephole"])
 def test_correlations_equal_numpy_corrcoef(cell):
     text = 'ab("c)d")\nef[g, (a)]\n"a"b\n'
     torch.manual_seed(5)

@@ -63,6 +63,8 @@ BUILTIN_IDS = [
     "hello-gru",
     "hello-lstm",
     "hello-rnn",
+    "sentiment-lstm",
+    "surnames-gru",
     "zen-lstm",
 ]
 
@@ -74,6 +76,10 @@ def test_model_list_names_each_builtin(client):
     corpora = {m.id: m.corpus for m in body.models}
     assert corpora["zen-lstm"] == "zen" and corpora["code-rnn"] == "stdlib"
     assert corpora["brackets-gru"] == "brackets" and corpora["hello-lstm"] == "hello"
+    assert corpora["surnames-gru"] == "surnames" and corpora["sentiment-lstm"] == "sentiment"
+    kinds = {m.id: (m.input, m.output) for m in body.models}
+    assert kinds["zen-lstm"] == ("one_hot", "next_token")
+    assert kinds["surnames-gru"] == ("one_hot", "class")
     for model in body.models:
         assert 0 < len(model.sample) <= 200 and set(model.sample) <= set(model.vocab)
         if model.corpus != "hello":

@@ -24,8 +24,13 @@ from server.tracing import trace_values
 from tests.autograd_reference import autograd_grads, grads
 from tests.helpers import TEXT, VOCAB, indices, one_hot, random_model
 
-CASES = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
-GATES = {"rnn": ("a",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+CASES = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh"), ("peephole", "tanh")]
+GATES = {
+    "rnn": ("a",),
+    "lstm": ("i", "f", "g", "o"),
+    "gru": ("r", "z", "n"),
+    "peephole": ("i", "f", "g", "o"),
+}
 EXACT = {"rtol": 0.0, "atol": 1e-10}
 
 
@@ -43,8 +48,9 @@ class StepwiseReference:
 
 
 def stepwise_reference(module: nn.RNNBase, cell: str, text: str, loss: str) -> StepwiseReference:
-    """PyTorch's equations (`torch.nn.RNN/LSTM/GRU` docs) one step at a time, every
-    pre-activation, h_t, c_t and logit retaining its gradient."""
+    """PyTorch's equations (`torch.nn.RNN/LSTM/GRU` docs; the peephole LSTM's from Gers &
+    Schmidhuber, written out) one step at a time, every pre-activation, h_t, c_t and logit
+    retaining its gradient."""
     steps = len(text)
     copies = {  # name -> one leaf copy per step
         name: [p.detach().clone().requires_grad_() for _ in range(steps)]
@@ -62,11 +68,17 @@ def stepwise_reference(module: nn.RNNBase, cell: str, text: str, loss: str) -> S
             if cell == "rnn":
                 pre = {"a": xp + hp}
                 h = torch.relu(pre["a"]) if module.nonlinearity == "relu" else torch.tanh(pre["a"])
-            elif cell == "lstm":
+            elif cell in ("lstm", "peephole"):
                 pre = dict(zip("ifgo", (xp + hp).chunk(4), strict=True))
-                i, f, o = (torch.sigmoid(pre[g]) for g in "ifo")
+                peep = (
+                    copies[f"weight_ch_l{k}"][t].chunk(3) if cell == "peephole" else (0.0, 0.0, 0.0)
+                )
+                pre["i"] = pre["i"] + peep[0] * c  # the gates i and f see c_{t-1}
+                pre["f"] = pre["f"] + peep[1] * c
+                i, f = torch.sigmoid(pre["i"]), torch.sigmoid(pre["f"])
                 c = f * c + i * torch.tanh(pre["g"])
-                h = o * torch.tanh(c)
+                pre["o"] = pre["o"] + peep[2] * c  # the gate o sees c_t
+                h = torch.sigmoid(pre["o"]) * torch.tanh(c)
                 c.retain_grad()
                 layer_c.append(c)
             else:
@@ -140,7 +152,7 @@ def test_every_field_matches_autograd(cell, nonlinearity, num_layers, loss):
         assert set(layer.dpre) == set(GATES[cell])
         for gate, values in layer.dpre.items():
             assert_close(as_tensor(values), reference.dpre[k][gate], **EXACT)
-        if cell == "lstm":
+        if cell in ("lstm", "peephole"):
             assert layer.dc is not None and oracle.grad_c is not None
             assert_close(as_tensor(layer.dc), reference.dc[k], **EXACT)
             assert_close(as_tensor(layer.dc), oracle.grad_c[k], **EXACT)

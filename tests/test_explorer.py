@@ -46,7 +46,7 @@ def as_tensor(values: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(values.copy())
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "peephole"])
 @pytest.mark.parametrize("init", ["default", "orthogonal", "identity"])
 def test_norms_by_distance_match_autograd(cell, init):
     config = replace(SMALL, init=init, scale="sigma" if init != "default" else "none", gain=1.3)
@@ -58,7 +58,7 @@ def test_norms_by_distance_match_autograd(cell, init):
     torch.testing.assert_close(
         as_tensor(result.grad_h), as_tensor(expected_h), rtol=1e-9, atol=1e-9
     )
-    if cell == "lstm":
+    if cell in ("lstm", "peephole"):
         assert reference.grad_c is not None and result.grad_c is not None
         expected_c = log10_norms(reference.grad_c[0])[last::-1]
         torch.testing.assert_close(
@@ -212,7 +212,7 @@ def autograd_parameter_gradient(config: ExploreConfig, cell: str) -> np.ndarray:
     return torch.cat([g.reshape(-1) for g in grads]).numpy()
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "peephole"])
 @pytest.mark.parametrize("gain", [0.6, 1.8])
 def test_clipping_acts_on_the_true_parameter_gradient(cell, gain):
     config = replace(
@@ -283,7 +283,7 @@ def test_recurrent_blocks_get_the_asked_gain(init, scale, measure):
                 np.testing.assert_array_equal(block, 0.7 * np.eye(6))
         if init == "identity":  # IRNN's zero biases (the LSTM's forget bias is its own setting)
             biases = net.weights["bias_ih_l0"] + net.weights["bias_hh_l0"]
-            if cell == "lstm":
+            if cell in ("lstm", "peephole"):
                 biases = np.delete(biases, np.s_[6:12])
             assert not biases.any()
 

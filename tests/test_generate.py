@@ -16,7 +16,7 @@ from tests.helpers import VOCAB, random_model
 
 @pytest.mark.parametrize("temperature", [0.0, 0.7, 1.0, 2.0])
 @pytest.mark.parametrize("num_layers", [1, 2])
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "peephole"])
 def test_step_probabilities_equal_the_trace_of_the_generated_text(cell, num_layers, temperature):
     _, _, net = random_model(cell, num_layers, seed=4)
     prompt = "abc"

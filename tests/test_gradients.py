@@ -19,7 +19,7 @@ from models.trace import trace
 from tests.autograd_reference import autograd_grads, grads, unroll
 from tests.helpers import TEXT, indices, log10_norms, one_hot, random_model
 
-CASES = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
+CASES = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh"), ("peephole", "tanh")]
 
 
 def assert_same_log_norms(ours: np.ndarray, reference: np.ndarray) -> None:
@@ -39,7 +39,7 @@ def test_gradient_norms_match_stepwise_autograd(cell, nonlinearity, num_layers, 
     reference = autograd_grads(module, indices(TEXT), loss)
     for k, layer in enumerate(result.layers):
         assert_same_log_norms(layer.grad_h, log10_norms(reference.grad_h[k]))
-        if cell == "lstm":
+        if cell in ("lstm", "peephole"):
             assert reference.grad_c is not None and layer.grad_c is not None
             assert_same_log_norms(layer.grad_c, log10_norms(reference.grad_c[k]))
         else:
@@ -182,7 +182,7 @@ def test_driver_backpropagates_any_output_gradient_from_real_inputs(cell, nonlin
     assert_close(torch.from_numpy(outputs), reference_outputs.detach(), rtol=1e-12, atol=1e-12)
     for k, layer in enumerate(ours.layers):
         assert_same_log_norms(layer.log_h, log10_norms(grads(hs[k])))
-        if cell == "lstm":
+        if cell in ("lstm", "peephole"):
             assert layer.log_c is not None
             assert_same_log_norms(layer.log_c, log10_norms(grads(cs[k])))
     assert_same_log_norms(ours.grad_input, log10_norms(grads(xs)))
@@ -208,7 +208,7 @@ def test_probe_and_trace_give_the_same_numbers(cell, nonlinearity, num_layers):
         for k, layer in enumerate(traced.layers):
             np.testing.assert_array_equal(probe.h[k], layer.h[:-1])
             np.testing.assert_array_equal(probe.grad_h[k], layer.grad_h[:-1])
-            if cell == "lstm":
+            if cell in ("lstm", "peephole"):
                 assert probe.c is not None and probe.grad_c is not None
                 np.testing.assert_array_equal(probe.c[k], layer.c[:-1])
                 np.testing.assert_array_equal(probe.grad_c[k], layer.grad_c[:-1])

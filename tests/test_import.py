@@ -17,6 +17,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from models.importer import from_state_dict, parse_vocab
+from models.peephole import PeepholeLSTM
 from models.trace import trace
 from server.deps import current_settings
 from server.main import app
@@ -32,7 +33,7 @@ class CharModel(nn.Module):
     def __init__(self, cell: str, hidden: int, layers: int, nonlinearity: str = "tanh") -> None:
         super().__init__()
         extra = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
-        kinds = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+        kinds = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU, "peephole": PeepholeLSTM}
         self.rnn = kinds[cell](len(VOCAB), hidden, layers, **extra)
         self.fc = nn.Linear(hidden, len(VOCAB))
 
@@ -65,7 +66,8 @@ def message(response) -> str:
 @pytest.mark.parametrize("file_format", ["safetensors", "torch"])
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize(
-    ("cell", "nonlinearity"), [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
+    ("cell", "nonlinearity"),
+    [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh"), ("peephole", "tanh")],
 )
 def test_good_files_trace_equal_to_the_torch_module(
     client, cell, nonlinearity, layers, file_format
@@ -107,6 +109,20 @@ def test_gates_label_the_rows_of_each_recurrent_tensor(client):
     assert [c["gate"] for c in gru["gates"]["weight_hh_l0"]] == ["r", "z", "n"]
     rnn = upload(client, torch_file(make_model("rnn").state_dict())).json()
     assert rnn["gates"]["weight_ih_l0"] == [{"gate": "h", "rows": [0, 4]}]
+    peephole = upload(client, torch_file(make_model("peephole").state_dict())).json()
+    assert peephole["cell"] == "peephole"
+    assert peephole["gates"]["weight_ch_l0"] == [
+        {"gate": g, "rows": [4 * k, 4 * k + 4]} for k, g in enumerate("ifo")
+    ]
+
+
+def test_a_plain_lstm_file_imports_as_a_peephole_lstm_when_asked(client):
+    plain = upload(client, torch_file(make_model("lstm").state_dict()), cell="peephole")
+    assert plain.status_code == 200, plain.text
+    assert plain.json()["cell"] == "peephole"  # zero peepholes: the same numbers as the LSTM
+    wrong = upload(client, torch_file(make_model("peephole").state_dict()), cell="lstm")
+    assert wrong.status_code == 422
+    assert "cell is 'lstm'" in message(wrong) and "a peephole" in message(wrong)
 
 
 def test_bare_keys_and_the_default_readout_name(client):

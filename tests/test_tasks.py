@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from models.corpora import stdlib_code, zen
+from models.labelled import LABELLED_SETS
 from models.tasks import (
     BRACKETS_VOCAB,
     RECALL_CUE,
@@ -223,3 +224,30 @@ def test_defaults_and_ignored_parameters():
     assert make_task("recall").length == 12  # D = 10
     assert make_task("adding", delay=99).length == 30  # a delay means nothing to adding
     assert make_task("hello", delay=3, length=3).length == 4
+
+
+@pytest.mark.parametrize("name", ["surnames", "sentiment"])
+def test_labelled_tasks_pad_on_the_left_and_hold_texts_out(name):
+    """Each text is its set's, padded with spaces on the left to the longest; its target is
+    its class. Held-out texts are never drawn for training; the probe is one of them."""
+    task = make_task(name)
+    examples = LABELLED_SETS[name]()
+    training, held_out = examples.split(0.2, 0)
+    assert task.classes == examples.classes and task.output_size == len(examples.classes)
+    assert task.length == max(len(text) for text, _ in examples.examples)
+    batch = task.batch(np.random.default_rng(5), 64)
+    assert batch.inputs.shape == (task.length, 64) and batch.targets.shape == (64,)
+    trained = set(training.examples)
+    for b in range(64):
+        padded = task.text_of(batch.inputs[:, b], int(batch.targets[b]))  # no class appended
+        text = padded.lstrip(" ")
+        assert padded == text.rjust(task.length) and (text, int(batch.targets[b])) in trained
+    held = task.held_out(0)
+    assert held.size == len(held_out.examples)
+    texts = {task.text_of(held.inputs[:, b]).lstrip(" ") for b in range(held.size)}
+    assert texts == {text for text, _ in held_out.examples}
+    probe = task.probe()
+    probe_text = task.text_of(probe.inputs[:, 0]).lstrip(" ")
+    assert (probe_text, int(probe.targets[0])) in set(held_out.examples)
+    again = task.batch(np.random.default_rng(5), 64)
+    np.testing.assert_array_equal(again.inputs, batch.inputs)

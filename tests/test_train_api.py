@@ -120,13 +120,29 @@ def test_a_run_streams_its_events_in_order(http: httpx.Client):
     assert done["reason"] == "finished" and done["updates"] == 60
 
 
-def test_the_trained_model_traces_and_matches_its_last_snapshot(http: httpx.Client):
-    events = stream(http, "/api/train", RECALL)
+@pytest.mark.parametrize(
+    "body",
+    [
+        RECALL,
+        {**RECALL, "cell": "peephole"},
+        {**RECALL, "task": "surnames", "hidden_size": 16},  # a classifier
+    ],
+    ids=["gru", "peephole", "surnames"],
+)
+def test_the_trained_model_traces_and_matches_its_last_snapshot(http: httpx.Client, body: dict):
+    events = stream(http, "/api/train", body)
     start, done = events[0][1], events[-1][1]
     snapshot = [d for k, d in events if k == "snapshot"][-1]
     probe = start["probe"]
-    text = "".join(probe["inputs"]) + probe["targets"][0]  # the probe, then its answer
-    traced = http.post("/api/trace", json={"model": done["model"], "text": text, "loss": "last"})
+    request = {"model": done["model"], "loss": "last"}
+    if body["task"] == "surnames":  # its answer is a class: the trace's label
+        assert (
+            done["model"]["output"] == "class" and probe["targets"][0] in start["task"]["classes"]
+        )
+        request |= {"text": "".join(probe["inputs"]), "label": probe["targets"][0]}
+    else:
+        request["text"] = "".join(probe["inputs"]) + probe["targets"][0]  # the probe, its answer
+    traced = http.post("/api/trace", json=request)
     assert traced.status_code == 200, traced.text
     trace = strict(traced.text)
     steps = len(probe["inputs"])
@@ -227,7 +243,7 @@ def test_runs_beyond_the_limit_get_429_with_retry_after(server: Server, http: ht
 def test_a_comparison_streams_plan_runs_and_done(http: httpx.Client):
     body = {
         "task": "recall",
-        "cells": ["rnn", "gru"],
+        "cells": ["rnn", "peephole"],
         "delays": [2, 1],
         "seeds": 1,
         "steps": 40,
@@ -263,6 +279,8 @@ def test_the_task_catalogue(http: httpx.Client):
         "recall",
         "parity",
         "brackets",
+        "surnames",
+        "sentiment",
     ]
     assert {c.name for c in catalogue.corpora} >= {"zen"}
     assert catalogue.limits.max_runs == 1  # this server's setting
@@ -274,7 +292,7 @@ def test_the_task_catalogue(http: httpx.Client):
 
 
 BAD_TRAIN = [
-    ({"task": "chess"}, "task", "'recall', 'parity' or 'brackets'"),
+    ({"task": "chess"}, "task", "'brackets', 'surnames' or 'sentiment'"),
     ({"steps": 5001}, "steps", "the limit is 5000"),
     ({"hidden_size": 129}, "hidden_size", "the limit is 128"),
     ({"num_layers": 4}, "num_layers", "the limit is 3"),
@@ -288,7 +306,7 @@ BAD_TRAIN = [
     ({"lr": -0.1}, "lr", "greater than 0"),
     ({"lr": "0.1"}, "lr", "valid number"),
     ({"steps": 10.5}, "steps", "valid integer"),
-    ({"cell": "transformer"}, "cell", "'rnn', 'lstm' or 'gru'"),
+    ({"cell": "transformer"}, "cell", "'rnn', 'lstm', 'gru' or 'peephole'"),
     ({"learning_rate": 0.1}, "learning_rate", "Extra inputs are not permitted"),
 ]
 

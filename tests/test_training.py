@@ -113,9 +113,10 @@ def assert_same_log_norms(ours: np.ndarray, reference: torch.Tensor) -> None:
 
 
 @pytest.mark.parametrize("num_layers", [1, 2])
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "peephole"])
 @pytest.mark.parametrize(
-    ("task_name", "parameter"), [("recall", 6), ("parity", 7), ("adding", 9), ("hello", 0)]
+    ("task_name", "parameter"),
+    [("recall", 6), ("parity", 7), ("adding", 9), ("hello", 0), ("surnames", 0), ("sentiment", 0)],
 )
 def test_probe_curve_equals_plain_autograd(task_name, parameter, cell, num_layers):
     config = TrainConfig(
@@ -139,9 +140,9 @@ def test_probe_curve_equals_plain_autograd(task_name, parameter, cell, num_layer
     )
     for k in range(num_layers):
         assert_same_log_norms(probe["grad_h"][k], reference_h[k])
-        if cell == "lstm":
+        if cell in ("lstm", "peephole"):
             assert_same_log_norms(probe["grad_c"][k], reference_c[k])
-    assert (probe["grad_c"] is None) == (cell != "lstm")
+    assert (probe["grad_c"] is None) == (cell not in ("lstm", "peephole"))
     if task_name in ("recall", "adding"):  # the loss is at the last step only
         assert probe["grad_h"][-1][-1] > -math.inf
 

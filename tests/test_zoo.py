@@ -17,8 +17,10 @@ import torch
 from safetensors.torch import load_file
 
 from models.analysis import analyse
+from models.build_classifiers import ClassifierRecipe, by_length, evaluate
 from models.build_zoo import CORPORA, RECIPES, CorpusRecipe, build, windows
 from models.corpora import brackets
+from models.labelled import LABELLED_SETS
 from models.torch_model import build_torch_model, readout_logits
 from models.trace import log_softmax, trace
 from models.zoo import CHECKPOINT_DIR, load_zoo
@@ -26,6 +28,8 @@ from models.zoo import CHECKPOINT_DIR, load_zoo
 HELLO_IDS = ["hello-rnn", "hello-lstm", "hello-gru"]
 CORPUS_RECIPES = [recipe for recipe in RECIPES if isinstance(recipe, CorpusRecipe)]
 CORPUS_IDS = [recipe.id for recipe in CORPUS_RECIPES]
+CLASSIFIERS = [recipe for recipe in RECIPES if isinstance(recipe, ClassifierRecipe)]
+CLASSIFIER_IDS = [recipe.id for recipe in CLASSIFIERS]
 ALL_IDS = [recipe.id for recipe in RECIPES]
 MAX_CHECKPOINT_BYTES = 5 * 2**20
 
@@ -70,7 +74,7 @@ def test_checkpoint_loads_strictly_into_torch_and_traces_equal(zoo, model_id):
     with torch.no_grad():
         output, _ = module(x)
         logits = readout_logits(module, x)
-    result = trace(model.net, model.sample)
+    result = trace(model.net, model.sample, label=model.sample_label)
     np.testing.assert_allclose(result.logits, logits.numpy(), rtol=0, atol=1e-10)
     np.testing.assert_allclose(result.layers[-1].h, output.numpy(), rtol=0, atol=1e-12)
 
@@ -161,6 +165,41 @@ def test_hello_recipes_rebuild_byte_for_byte_on_one_machine(tmp_path, recipe_id)
 
 @pytest.mark.parametrize("recipe", CORPUS_RECIPES, ids=CORPUS_IDS)
 def test_corpus_recipes_are_deterministic(tmp_path, recipe):
+    """Two builds of the same recipe, truncated to a few steps, write the same bytes."""
+    short = replace(recipe, steps=3)
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        build(short, tmp_path / folder)
+    for suffix in (".safetensors", ".json"):
+        first = (tmp_path / "a" / f"{recipe.id}{suffix}").read_bytes()
+        assert first == (tmp_path / "b" / f"{recipe.id}{suffix}").read_bytes()
+
+
+@pytest.mark.parametrize("recipe", CLASSIFIERS, ids=CLASSIFIER_IDS)
+def test_classifier_record_and_accuracy_are_the_shipped_models(zoo, recipe):
+    """The held-out accuracy and the training loss recomputed from the shipped weights; the
+    sample is a held-out text the model names right."""
+    model = zoo[recipe.id]
+    examples = LABELLED_SETS[recipe.dataset]()
+    assert model.training["sha256"] == examples.sha256
+    assert (model.spec.output, model.spec.classes) == ("class", examples.classes)
+    training, held_out = examples.split(0.2, recipe.seed)
+    assert (model.sample, examples.classes.index(model.sample_label)) in held_out.examples
+    result = trace(model.net, model.sample)
+    assert result.label == model.sample_label  # the model's own answer is the true class
+    module = build_torch_model(model.spec, torch.float64)
+    module.load_state_dict({k: torch.from_numpy(v) for k, v in model.net.weights.items()})
+    vocab = list(model.spec.vocab)
+    held_loss, held_accuracy = evaluate(module, by_length(held_out, vocab), len(vocab))
+    train_loss, _ = evaluate(module, by_length(training, vocab), len(vocab))
+    assert held_accuracy == pytest.approx(model.training["held_out_accuracy"], abs=1e-4)
+    assert train_loss == pytest.approx(model.final_loss, abs=1e-5)
+    chance = 1 / len(examples.classes)
+    assert held_accuracy > {"surnames": 4 * chance, "sentiment": 0.95}[recipe.dataset]
+
+
+@pytest.mark.parametrize("recipe", CLASSIFIERS, ids=CLASSIFIER_IDS)
+def test_classifier_recipes_are_deterministic(tmp_path, recipe):
     """Two builds of the same recipe, truncated to a few steps, write the same bytes."""
     short = replace(recipe, steps=3)
     for folder in ("a", "b"):

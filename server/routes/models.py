@@ -42,6 +42,7 @@ def summary(model: ZooModel) -> dict[str, Any]:
         "training": model.training,
         "corpus": model.corpus,
         "sample": model.sample,
+        "sample_label": model.sample_label,
     }
 
 

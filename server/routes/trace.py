@@ -10,7 +10,7 @@ from models.trace import LossMode
 from server.compact import display_numbers
 from server.deps import SettingsDep, TraceCacheDep, ZooDep
 from server.encoding import cacheable_json, json_bytes
-from server.schemas import COMPACT, TraceRequest, TraceResponse
+from server.schemas import COMPACT, LABEL, TraceRequest, TraceResponse
 from server.tracing import check_trace_size, model_spec, resolve_model, trace_payload
 from server.work import work_gate
 
@@ -44,11 +44,12 @@ async def get_trace(
         bool, Query(description="include dh, dc, dpre, dlogits and weight_grads: BPTT in numbers")
     ] = False,
     compact: Annotated[bool, Query(description=COMPACT)] = False,
+    label: Annotated[str | None, Query(description=LABEL, examples=["German"])] = None,
 ) -> Response:
     """Trace a built-in model over `text` (cached; strong ETag)."""
     spec = model_spec(model, traces.zoo, settings.limits(), "query")
     check_trace_size(spec, text, projections, analysis, backward, settings, "query")
-    key = (model, text, loss, projections, analysis, backward, compact)
+    key = (model, text, loss, projections, analysis, backward, compact, label)
     gate = work_gate(request, "trace")
     query = request.scope["query_string"]  # server/fastpath.py finds the answer by it
     answer = await traces.answers.get(query, lambda: gate.run(traces.compute, key))
@@ -66,7 +67,9 @@ async def post_trace(
 
     def compute() -> bytes:
         name, net = resolve_model(request.model, zoo, settings.limits(), "body")
-        payload = trace_payload(name, net, request.text, request.loss, *options, settings, "body")
+        payload = trace_payload(
+            name, net, request.text, request.loss, *options, settings, "body", request.label
+        )
         return json_bytes(display_numbers(payload) if request.compact else payload)
 
     body = await work_gate(http, "trace").run(compute)

@@ -2,6 +2,7 @@
 
 from server.schemas.core import (
     COMPACT,
+    LABEL,
     Health,
     InlineModel,
     LayerGradsOut,
@@ -19,6 +20,7 @@ from server.schemas.core import (
 
 __all__ = [
     "COMPACT",
+    "LABEL",
     "Health",
     "InlineModel",
     "LayerGradsOut",

@@ -40,7 +40,7 @@ class LayerCorrelationsOut(BaseModel):
         )
     )
     c: dict[str, Series] | None = Field(
-        description="the same for the cell state c_t; LSTM only, else null"
+        description="the same for the cell state c_t; LSTMs only, else null"
     )
 
 

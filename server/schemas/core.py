@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from models.spec import Cell, InputKind, OutputKind
 from server.schemas.analysis import AnalysisOut
 
 Matrix = list[list[float]]
@@ -90,12 +91,28 @@ def shown(value: Any, limit: int = 40) -> str:
 
 
 class ModelConfig(BaseModel):
-    cell: Literal["rnn", "lstm", "gru"] = Field(description="recurrent cell type")
-    vocab: list[Text] = Field(description="characters of the one-hot input and the readout")
+    cell: Cell = Field(description="recurrent cell type")
+    vocab: list[Text] = Field(
+        description="characters of the one-hot input (and of the readout, output next_token)"
+    )
     hidden_size: int = Field(description="hidden units per layer (H)")
     num_layers: int = Field(1, description="stacked recurrent layers (L)")
     nonlinearity: Literal["tanh", "relu"] = Field(
         "tanh", description="the vanilla RNN's activation; ignored by lstm and gru"
+    )
+    input: InputKind = Field(
+        "one_hot", description="what x_t is: one_hot, a one-hot vector over vocab"
+    )
+    output: OutputKind = Field(
+        "next_token",
+        description=(
+            "what the readout scores: next_token, the next character (O = len(vocab), a loss "
+            "at every step); class, a class of the whole text (O = len(classes), many to one: "
+            "the loss on the last step's readout only)"
+        ),
+    )
+    classes: list[Text] | None = Field(
+        None, description="the readout's class labels in order; output class only, else null"
     )
 
 
@@ -174,6 +191,9 @@ class ModelSummary(ModelConfig):
             "default text to trace"
         )
     )
+    sample_label: str | None = Field(
+        None, description="a class model's sample: its true class (a held-out example)"
+    )
 
 
 class ModelList(BaseModel):
@@ -188,6 +208,12 @@ COMPACT = (
     "numbers rounded for display, 3-4x smaller: 4 decimals, the last never 0 or 5 unless "
     "exact, so that any number shown with up to 3 decimals is the exact one's; gradient norms "
     "(log10) stay exact (server/compact.py); the default is full float64"
+)
+
+
+LABEL = (
+    "a class model's target class for the loss (one of its classes); left out, the model's own "
+    "prediction at the last step. Not for next_token models"
 )
 
 
@@ -220,13 +246,14 @@ class TraceRequest(BaseModel):
         ),
     )
     compact: bool = Field(False, description=COMPACT)
+    label: Text | None = Field(None, description=LABEL)
 
 
 class LayerOut(BaseModel):
     h: Matrix = Field(description="(T, H) hidden state h_t")
-    c: Matrix | None = Field(None, description="(T, H) cell state c_t; LSTM only, else null")
+    c: Matrix | None = Field(None, description="(T, H) cell state c_t; LSTMs only, else null")
     gates: dict[str, Matrix] = Field(
-        description="(T, H) per gate, post-activation: LSTM i f g o, GRU r z n, RNN none"
+        description="(T, H) per gate, post-activation: LSTMs i f g o, GRU r z n, RNN none"
     )
     input_proj: Matrix | None = Field(
         None, description="(T, G*H) W_ih x_t + b_ih, gate chunks in PyTorch order; with projections"
@@ -234,12 +261,17 @@ class LayerOut(BaseModel):
     hidden_proj: Matrix | None = Field(
         None, description="(T, G*H) W_hh h_{t-1} + b_hh (h_{-1} = 0); with projections"
     )
+    peephole: list[float] | None = Field(
+        None,
+        description="(3H) the peephole weights p_i | p_f | p_o (`weight_ch_l{k}`): the gates i "
+        "and f add p * c_{t-1}, the gate o adds p_o * c_t; peephole LSTM only, else null",
+    )
 
 
 class LayerGradsOut(BaseModel):
     h: LogNorms = Field(description="(T) log10 ||dL/dh_t||; null where the gradient is exactly 0")
     c: LogNorms | None = Field(
-        None, description="(T) log10 ||dL/dc_t||, null where exactly 0; LSTM only, else null"
+        None, description="(T) log10 ||dL/dc_t||, null where exactly 0; LSTMs only, else null"
     )
     dh: Matrix | None = Field(
         None,
@@ -251,7 +283,7 @@ class LayerGradsOut(BaseModel):
     )
     dc: Matrix | None = Field(
         None,
-        description="(T, H) the vector dL/dc_t, total; LSTM with backward only, else null",
+        description="(T, H) the vector dL/dc_t, total; LSTMs with backward only, else null",
     )
     dpre: dict[str, Matrix] | None = Field(
         None,
@@ -278,12 +310,28 @@ class WeightGradOut(BaseModel):
 
 class TraceResponse(ModelConfig):
     model: str = Field(description="the built-in id traced, or 'inline'")
-    loss_mode: Literal["all", "last"] = Field(description="which loss the gradients are of")
+    loss_mode: Literal["all", "last"] = Field(
+        description="which loss the gradients are of (a class model's are the same: its one "
+        "target is at the last step)"
+    )
+    label: str | None = Field(
+        description="a class model's target class at the last step (given, or its own "
+        "prediction); null for next_token models"
+    )
+    label_given: bool = Field(description="whether `label` came with the request")
     tokens: list[str] = Field(description="(T) the input character at each step")
-    targets: list[str | None] = Field(description="(T) the next character; null at the last step")
+    targets: list[str | None] = Field(
+        description="(T) the next character; null at the last step, and at every step of a "
+        "class model (its target is `label`)"
+    )
     layers: list[LayerOut] = Field(description="(L) internals of each layer, bottom first")
-    logits: Matrix = Field(description="(T, V) readout W_y h_t + b_y of the top layer")
-    probs: Matrix = Field(description="(T, V) softmax of the logits")
+    logits: Matrix = Field(
+        description="(T, O) readout W_y h_t + b_y of the top layer: O = V, or one per class"
+    )
+    probs: Matrix = Field(
+        description="(T, O) softmax of the logits: the next character's distribution, or the "
+        "class distribution after reading text[:t+1]"
+    )
     loss: list[float | None] = Field(description="(T) cross-entropy per step; null with no target")
     total_loss: float = Field(description="the loss the gradients are of (sum, or last step)")
     grads: list[LayerGradsOut] = Field(description="(L) per-step gradient norms of each layer")
@@ -296,7 +344,7 @@ class TraceResponse(ModelConfig):
     dlogits: Matrix | None = Field(
         None,
         description=(
-            "(T, V) dL/dlogits_t = probs_t - onehot(target_t) at the steps in the loss (every "
+            "(T, O) dL/dlogits_t = probs_t - onehot(target_t) at the steps in the loss (every "
             "step with a target, or the last one), zeros elsewhere; with backward, else null"
         ),
     )

@@ -10,9 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.explorer import ExploreConfig
+from models.spec import Cell
 from server.schemas.core import LogNorms, Text
-
-CellName = Literal["rnn", "lstm", "gru"]
 
 
 class ExploreRequest(BaseModel):
@@ -20,7 +19,7 @@ class ExploreRequest(BaseModel):
     # Every default is read from the engine's ExploreConfig: one source (tests/test_defaults.py).
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    cells: list[CellName] = Field(
+    cells: list[Cell] = Field(
         list(ExploreConfig.cells), min_length=1, max_length=3, description="cells to compare"
     )
     steps: int = Field(
@@ -153,11 +152,11 @@ class ClippingOut(BaseModel):
 
 
 class CellOut(BaseModel):
-    cell: CellName = Field(description="which cell")
+    cell: Cell = Field(description="which cell")
     grad_h: LogNorms = Field(description="log10 ||dL/dh_{L-d}|| for d = 0..T-1 (index = d)")
-    grad_c: LogNorms | None = Field(description="log10 ||dL/dc_{L-d}||, LSTM only")
+    grad_c: LogNorms | None = Field(description="log10 ||dL/dc_{L-d}||, LSTMs only")
     cell_path: LogNorms | None = Field(
-        description="log10 max_j prod_{s=L-d+1..L} f_s[j]: the cell-state path, LSTM only"
+        description="log10 max_j prod_{s=L-d+1..L} f_s[j]: the cell-state path, LSTMs only"
     )
     bound: LogNorms | None = Field(
         description="grad_h[0] + d log10(sigma_max): Pascanu et al. 2013's bound, RNN only"
@@ -175,7 +174,7 @@ class ExploreResponse(BaseModel):
 
 
 class PhaseCellOut(BaseModel):
-    cell: CellName = Field(description="which cell")
+    cell: Cell = Field(description="which cell")
     log10: LogNorms = Field(description="log10 ||dL/dh|| at the distance, per gain")
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.spec import Cell
 from server.schemas.core import InlineModel
 
 
@@ -30,7 +31,7 @@ class ImportForm(BaseModel):
             '(["a", "b"]) or a plain string of characters ("ab")'
         )
     )
-    cell: Literal["rnn", "lstm", "gru"] | None = Field(
+    cell: Cell | None = Field(
         None, description="the cell; inferred from weight_hh_l0's shape [G*H, H] when omitted"
     )
     nonlinearity: Literal["tanh", "relu"] = Field(

@@ -42,11 +42,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.compare import CompareConfig
+from models.spec import Cell
 from models.training import TaskName, TrainConfig
 from server.schemas.core import LogNorms, Matrix, TensorJSON
-
-CellName = Literal["rnn", "lstm", "gru"]
-
 
 # --- Requests ------------------------------------------------------------------------------------
 
@@ -75,7 +73,7 @@ class TrainRequest(BaseModel):
         description="tasks 'adding', 'parity', 'brackets', 'corpus': sequence length T; "
         "null: the task's default. A parameter the task does not take is ignored",
     )
-    cell: CellName = Field(TrainConfig.cell, description="recurrent cell")
+    cell: Cell = Field(TrainConfig.cell, description="recurrent cell")
     hidden_size: int = Field(TrainConfig.hidden_size, ge=1, description="hidden units per layer")
     num_layers: int = Field(TrainConfig.num_layers, ge=1, description="stacked recurrent layers")
     nonlinearity: Literal["tanh", "relu"] = Field(
@@ -124,7 +122,7 @@ class CompareRequest(BaseModel):
         CompareConfig.task,
         description="delayed recall (delay = D) or the adding problem (delay = T)",
     )
-    cells: list[CellName] = Field(
+    cells: list[Cell] = Field(
         list(CompareConfig.cells), min_length=1, max_length=3, description="cells to compare"
     )
     delays: list[int] = Field(
@@ -245,17 +243,25 @@ class TaskOut(BaseModel):
     length: int = Field(description="T: steps the model reads")
     parameters: dict[str, int] = Field(description="delay or length as used")
     vocab: list[str] | None = Field(description="characters; null for the adding problem")
+    classes: list[str] | None = Field(
+        description="a class task's labels (surnames, sentiment): what the targets name; else null"
+    )
 
 
 class ModelSetup(BaseModel):
-    cell: CellName = Field(description="recurrent cell")
+    cell: Cell = Field(description="recurrent cell")
     hidden_size: int = Field(description="H")
     num_layers: int = Field(description="L")
     nonlinearity: Literal["tanh", "relu"] = Field(description="the vanilla RNN's")
-    lstm_init: Literal["pytorch", "chrono"] | None = Field(description="LSTM only, else null")
+    lstm_init: Literal["pytorch", "chrono"] | None = Field(description="LSTMs only, else null")
     input_size: int = Field(description="one-hot size (characters) or 2 (adding)")
-    output_size: int = Field(description="vocabulary size (characters) or 1 (adding)")
+    output_size: int = Field(
+        description="vocabulary size (characters), classes (surnames, sentiment) or 1 (adding)"
+    )
     vocab: list[str] | None = Field(description="characters; null for the adding problem")
+    classes: list[str] | None = Field(
+        description="a class task's labels (surnames, sentiment), the readout's rows; else null"
+    )
 
 
 class ProbeInfo(BaseModel):
@@ -335,7 +341,7 @@ class ProbeEvent(BaseModel):
         "(scaled backward of models/cells.py); null where the gradient is exactly zero"
     )
     grad_c: list[LogNorms] | None = Field(
-        description="(L, T) log10 ||dL/dc_t|| (LSTM; null entries: exactly zero), else null"
+        description="(L, T) log10 ||dL/dc_t|| (LSTMs; null entries: exactly zero), else null"
     )
 
 
@@ -345,9 +351,10 @@ class TrainedModel(BaseModel):
     the tensor names of torch.nn.RNN/LSTM/GRU(len(vocab), hidden_size, num_layers) plus
     `readout.weight` and `readout.bias`) that /api/trace, /explore and /hello take as it is.
     The adding problem's model reads (value, marker) pairs: it has `input_size`/`output_size`
-    and a `note` instead of `vocab`."""
+    and a `note` instead of `vocab`. A class task's model is a classifier: `output` "class"
+    and its `classes`."""
 
-    cell: CellName = Field(description="recurrent cell")
+    cell: Cell = Field(description="recurrent cell")
     vocab: list[str] | None = Field(None, description="characters; absent for the adding model")
     hidden_size: int = Field(description="H")
     num_layers: int = Field(description="L")
@@ -359,6 +366,12 @@ class TrainedModel(BaseModel):
     input_size: int | None = Field(None, description="adding model only: 2")
     output_size: int | None = Field(None, description="adding model only: 1")
     note: str | None = Field(None, description="adding model only: why it is not a char model")
+    output: Literal["class"] | None = Field(
+        None, description="a class task's model (surnames, sentiment): 'class'; else absent"
+    )
+    classes: list[str] | None = Field(
+        None, description="a class task's model: its class labels, the readout's rows"
+    )
 
 
 class SnapshotEvent(BaseModel):
@@ -368,7 +381,7 @@ class SnapshotEvent(BaseModel):
     state_dict: dict[str, TensorJSON] = Field(description="the weights then (torch names)")
     metric: ValueOrNull = Field(description="held-out metric then")
     probe_h: Matrix = Field(description="(T, H) top layer's hidden states on the probe")
-    probe_c: Matrix | None = Field(description="(T, H) top layer's cell states (LSTM), else null")
+    probe_c: Matrix | None = Field(description="(T, H) top layer's cell states (LSTMs), else null")
     probe_output: Matrix = Field(
         description="(T, O) softmax probabilities over the vocabulary, or the adding model's "
         "output (T, 1)"
@@ -433,7 +446,7 @@ class CompareEstimate(BaseModel):
 class PlanEvent(CompareEstimate):
     """`event: plan`, first (after any `queued`)."""
 
-    cells: list[CellName] = Field(description="in the order of each `success` list")
+    cells: list[Cell] = Field(description="in the order of each `success` list")
     delays: list[int] = Field(description="ascending")
     seeds: int = Field(description="runs per cell and delay")
 
@@ -441,7 +454,7 @@ class PlanEvent(CompareEstimate):
 class RunEvent(BaseModel):
     """`event: run`, after each training run."""
 
-    cell: CellName = Field(description="the cell")
+    cell: Cell = Field(description="the cell")
     delay: int = Field(description="D (recall) or T (adding)")
     seed: int = Field(description="the run's seed")
     metric: ValueOrNull = Field(description="its last held-out metric")

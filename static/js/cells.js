@@ -1,12 +1,13 @@
 /**
- * The three cells as the pages name them: their gates in PyTorch's chunk order, and how a
- * stacked (G*H)-row weight or projection splits into one block per gate.
+ * The cells as the pages name them: their gates in PyTorch's chunk order, and how a stacked
+ * (G*H)-row weight or projection splits into one block per gate. The peephole LSTM (Gers &
+ * Schmidhuber, models/peephole.py) has the LSTM's gates; they also see the cell state.
  */
 
-/** @typedef {"rnn" | "lstm" | "gru"} Cell */
+/** @typedef {"rnn" | "lstm" | "gru" | "peephole"} Cell */
 
 /** @type {Record<Cell, string>} */
-export const CELL_NAMES = { rnn: "RNN", lstm: "LSTM", gru: "GRU" };
+export const CELL_NAMES = { rnn: "RNN", lstm: "LSTM", gru: "GRU", peephole: "Peephole LSTM" };
 
 /**
  * @param {string} name
@@ -17,7 +18,13 @@ export function isCell(name) {
 }
 
 /** Gate names of each cell, in PyTorch's chunk order along the first weight axis ("" = none). */
-export const CELL_GATES = { rnn: [""], lstm: ["i", "f", "g", "o"], gru: ["r", "z", "n"] };
+export const CELL_GATES = { rnn: [""], lstm: ["i", "f", "g", "o"], gru: ["r", "z", "n"], peephole: ["i", "f", "g", "o"] };
+
+/**
+ * Whether the cell carries a cell state c_t beside h_t (the LSTM and the peephole LSTM).
+ * @param {string} cell
+ */
+export const hasCellState = (cell) => cell === "lstm" || cell === "peephole";
 
 /** Gates squashed by a sigmoid (values in [0, 1]); the others (LSTM g, GRU n) use tanh. */
 export const SIGMOID_GATES = new Set(["i", "f", "o", "r", "z"]);

@@ -51,7 +51,7 @@ export const GATE_COLOURS = {
 };
 
 /** @type {Record<import("./cells.js").Cell, string>} each cell's colour, on /gradients and /lab */
-export const CELL_COLOURS = { rnn: CATEGORICAL[0], lstm: CATEGORICAL[1], gru: CATEGORICAL[2] };
+export const CELL_COLOURS = { rnn: CATEGORICAL[0], lstm: CATEGORICAL[1], gru: CATEGORICAL[2], peephole: CATEGORICAL[3] };
 
 /** Chart palette (high contrast, projector friendly); the page's own colours are in the CSS. */
 export const COLOURS = {
@@ -116,6 +116,7 @@ export const LAB = {
     rnn: { dash: "solid", symbol: "circle", size: 12 },
     lstm: { dash: "dash", symbol: "square", size: 16 },
     gru: { dash: "dot", symbol: "diamond", size: 12 },
+    peephole: { dash: "dashdot", symbol: "triangle-up", size: 14 },
   },
   tableRefresh: 1000, // ms between refreshes of an open data table while a run streams
   drawInterval: 200, // ms between redraws of the live charts (points arrive ~20 times a second)

@@ -21,7 +21,8 @@ const TIMES = "⊙";
  * @typedef {import("./notation.js").Notation} Notation
  * @typedef {{xp: Record<string, number[]>, hp: Record<string, number[]>, gates: Record<string, number[]>,
  *   x: number[], hPrev: number[], h: number[], cPrev: number[] | null, c: number[] | null,
- *   char: string}} StepNumbers layer 0's numbers at one step, split by gate
+ *   peep: Record<string, number[]>, char: string}} StepNumbers layer 0's numbers at one step, split
+ *   by gate; `peep`: the peephole weights w_ci, w_cf, w_co by gate (peephole LSTM, else empty)
  * @typedef {(n: Notation, input: Element, f: string, s: StepNumbers | null) => Element[]} CellLines
  */
 
@@ -45,6 +46,7 @@ function stepNumbers(trace, t) {
     h: layer.h[t],
     cPrev: layer.c ? (t > 0 ? layer.c[t - 1] : zeros) : null,
     c: layer.c ? layer.c[t] : null,
+    peep: layer.peephole ? splitGates(layer.peephole, ["i", "f", "o"], trace.hidden_size) : {},
     char: trace.tokens[t],
   };
 }
@@ -97,6 +99,52 @@ function gateLine(n, gate, act, input, s) {
 }
 
 /**
+ * A peephole gate: the LSTM's gate plus w_c ⊙ c (c_{t−1} for i and f, c_t for o), then its
+ * numbers (Gers & Schmidhuber's peepholes, named w_ci, w_cf, w_co as in Graves 2013).
+ * @param {Notation} n
+ * @param {string} gate
+ * @param {Element} input
+ * @param {StepNumbers | null} s
+ * @param {"t" | "t−1"} when the cell state the gate sees
+ * @returns {Element}
+ */
+function peepholeGateLine(n, gate, input, s, when) {
+  const c = s && (when === "t" ? s.c : s.cPrev);
+  return equation(`gate ${gate}`, [sub(gate, "t")],
+    [apply(SIGMA, ...inOrder(n, inputTerm(n, gate, input), hiddenTerm(n, gate, hPrev())), op("+"),
+      sub("w", `c${gate}`), op(TIMES), sub("c", when))],
+    s && [apply(SIGMA, ...inOrder(n, [vector(s.xp[gate])], [vector(s.hp[gate])]), op("+"),
+      vector(s.peep[gate]), op(TIMES), vector(c ?? []))],
+    s && [vector(s.gates[gate], `${gate}_t`)]);
+}
+
+/**
+ * The LSTM's cell state and hidden state lines.
+ * @param {StepNumbers | null} s
+ * @returns {Element[]}
+ */
+function cellStateLines(s) {
+  return [
+    equation("cell state", [sub("c", "t")],
+      [sub("f", "t"), op(TIMES), sub("c", "t−1"), op("+"), sub("i", "t"), op(TIMES), sub("g", "t")],
+      s && [vector(s.gates.f), op(TIMES), vector(s.cPrev ?? []), op("+"), vector(s.gates.i), op(TIMES),
+        vector(s.gates.g)],
+      s && [vector(s.c ?? [], "c_t")]),
+  ];
+}
+
+/**
+ * The LSTM's h_t = o_t ⊙ tanh(c_t), with its numbers.
+ * @param {StepNumbers | null} s
+ * @returns {Element}
+ */
+function lstmHiddenLine(s) {
+  return equation("hidden state", [ht()], [sub("o", "t"), op(TIMES), apply("tanh", sub("c", "t"))],
+    s && [vector(s.gates.o), op(TIMES), apply("tanh", vector(s.c ?? []))],
+    s && [vector(s.h, "h_t")]);
+}
+
+/**
  * The vanilla RNN's two projections, each with its numbers, in the notation's order.
  * @param {Notation} n
  * @param {StepNumbers} s
@@ -124,14 +172,17 @@ const LINES = {
     gateLine(n, "f", SIGMA, input, s),
     gateLine(n, "g", "tanh", input, s),
     gateLine(n, "o", SIGMA, input, s),
-    equation("cell state", [sub("c", "t")],
-      [sub("f", "t"), op(TIMES), sub("c", "t−1"), op("+"), sub("i", "t"), op(TIMES), sub("g", "t")],
-      s && [vector(s.gates.f), op(TIMES), vector(s.cPrev ?? []), op("+"), vector(s.gates.i), op(TIMES),
-        vector(s.gates.g)],
-      s && [vector(s.c ?? [], "c_t")]),
-    equation("hidden state", [ht()], [sub("o", "t"), op(TIMES), apply("tanh", sub("c", "t"))],
-      s && [vector(s.gates.o), op(TIMES), apply("tanh", vector(s.c ?? []))],
-      s && [vector(s.h, "h_t")]),
+    ...cellStateLines(s),
+    lstmHiddenLine(s),
+  ],
+  // The gates i and f see c_{t−1}; the gate o, computed after the cell state, sees c_t.
+  peephole: (n, input, _f, s) => [
+    peepholeGateLine(n, "i", input, s, "t−1"),
+    peepholeGateLine(n, "f", input, s, "t−1"),
+    gateLine(n, "g", "tanh", input, s),
+    ...cellStateLines(s),
+    peepholeGateLine(n, "o", input, s, "t"),
+    lstmHiddenLine(s),
   ],
   // PyTorch's GRU: r_t multiplies W_hn h_{t−1} + b_hn, after the product.
   gru: (n, input, _f, s) => [
@@ -356,6 +407,7 @@ const FUTURE = {
   // h_t enters step t+1 only through W_hh h_t: its gradient is W_hhᵀ ∂L/∂a_{t+1}.
   rnn: (n) => [transposed(n.hiddenWeight("")), dL(pre("", "t+1"))],
   lstm: (n) => [transposed(n.hiddenWeight("")), labelled(dL(pre("", "t+1")), LSTM_STACK)],
+  peephole: (n) => [transposed(n.hiddenWeight("")), labelled(dL(pre("", "t+1")), LSTM_STACK)],
   // ... and, in a GRU, also directly: h_{t+1} = … + z_{t+1} ⊙ h_t.
   gru: (n) => [sub("z", "t+1"), op(TIMES), dL(sub("h", "t+1")), op("+"), transposed(n.hiddenWeight("")),
     stack([dL(pre("r", "t+1")), dL(pre("z", "t+1")), row(sub("r", "t+1"), op(TIMES), dL(pre("n", "t+1")))])],
@@ -366,6 +418,7 @@ const FUTURE = {
 const WHH_LEFT = {
   rnn: () => [dL(pre("", "t"))],
   lstm: () => [labelled(dL(pre("", "t")), LSTM_STACK)],
+  peephole: () => [labelled(dL(pre("", "t")), LSTM_STACK)],
   gru: () => [stack([dL(pre("r", "t")), dL(pre("z", "t")), row(sub("r", "t"), op(TIMES), dL(pre("n", "t")))])],
 };
 
@@ -381,6 +434,36 @@ function gateGradientLine(gate, symbols, numbers, value) {
     [tensor(value, { name: `dpre_${gate}` })]);
 }
 
+/**
+ * The LSTM's local derivatives at step t: ∂L/∂a_o, ∂L/∂c_t (whose extra terms, the peephole
+ * LSTM's, come as `moreSymbols` and `moreNumbers`), then ∂L/∂a_i, ∂L/∂a_f, ∂L/∂a_g.
+ * @param {BackwardNumbers} b
+ * @param {Element[]} moreSymbols
+ * @param {Element[]} moreNumbers
+ * @returns {Element[]}
+ */
+function lstmBackward(b, moreSymbols, moreNumbers) {
+  const f = b.factors;
+  const dc = b.dc ?? [];
+  const tanhC = apply("tanh", sub("c", "t"));
+  const tanhSquared = row(node("msup", [token("mi", "tanh"), token("mn", "2")]), op("\u2061"), sub("c", "t"));
+  const dcSymbols = [...hadamard(dL(ht()), sub("o", "t"), tanhSlopeMath(tanhSquared)), op("+"),
+    ...hadamard(dL(sub("c", "t+1")), sub("f", "t+1")), ...moreSymbols];
+  const dcNumbers = [...hadamard(tensor(b.dh), tensor(f.o), tensor(f.cSlope)), op("+"),
+    ...hadamard(tensor(f.dcNext), tensor(f.fNext)), ...moreNumbers];
+  return [
+    gateGradientLine("o", hadamard(dL(ht()), tanhC, sigmoidSlopeMath("o")),
+      hadamard(tensor(b.dh), tensor(f.tanhC), tensor(f.oSlope)), b.dpre.o),
+    twoLines("cell state gradient", [dL(sub("c", "t"))], dcSymbols, dcNumbers, [tensor(dc, { name: "dc" })]),
+    gateGradientLine("i", hadamard(dL(sub("c", "t")), sub("g", "t"), sigmoidSlopeMath("i")),
+      hadamard(tensor(dc), tensor(f.g), tensor(f.iSlope)), b.dpre.i),
+    gateGradientLine("f", hadamard(dL(sub("c", "t")), sub("c", "t−1"), sigmoidSlopeMath("f")),
+      hadamard(tensor(dc), tensor(f.cPrev), tensor(f.fSlope)), b.dpre.f),
+    gateGradientLine("g", hadamard(dL(sub("c", "t")), sub("i", "t"), tanhSlopeMath(squared("g"))),
+      hadamard(tensor(dc), tensor(f.i), tensor(f.gSlope)), b.dpre.g),
+  ];
+}
+
 /** @type {Record<import("./cells.js").Cell, BackwardLines>} */
 const BACKWARD = {
   // a_t = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh,  h_t = tanh(a_t):  ∂L/∂a_t = ∂L/∂h_t ⊙ (1 − h_t²)
@@ -394,26 +477,16 @@ const BACKWARD = {
       [tensor(b.dpre.a, { name: "dpre_a" })])];
   },
   // c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,  h_t = o_t ⊙ tanh(c_t)
-  lstm: (_n, b) => {
+  lstm: (_n, b) => lstmBackward(b, [], []),
+  // The peepholes add paths into c_t: through a_o (w_co ⊙ c_t) at step t, and through a_i and
+  // a_f of step t+1 (w_ci ⊙ c_t, w_cf ⊙ c_t).
+  peephole: (_n, b) => {
     const f = b.factors;
-    const dc = b.dc ?? [];
-    const tanhC = apply("tanh", sub("c", "t"));
-    const tanhSquared = row(node("msup", [token("mi", "tanh"), token("mn", "2")]), op("\u2061"), sub("c", "t"));
-    const dcSymbols = [...hadamard(dL(ht()), sub("o", "t"), tanhSlopeMath(tanhSquared)), op("+"),
-      ...hadamard(dL(sub("c", "t+1")), sub("f", "t+1"))];
-    const dcNumbers = [...hadamard(tensor(b.dh), tensor(f.o), tensor(f.cSlope)), op("+"),
-      ...hadamard(tensor(f.dcNext), tensor(f.fNext))];
-    return [
-      gateGradientLine("o", hadamard(dL(ht()), tanhC, sigmoidSlopeMath("o")),
-        hadamard(tensor(b.dh), tensor(f.tanhC), tensor(f.oSlope)), b.dpre.o),
-      twoLines("cell state gradient", [dL(sub("c", "t"))], dcSymbols, dcNumbers, [tensor(dc, { name: "dc" })]),
-      gateGradientLine("i", hadamard(dL(sub("c", "t")), sub("g", "t"), sigmoidSlopeMath("i")),
-        hadamard(tensor(dc), tensor(f.g), tensor(f.iSlope)), b.dpre.i),
-      gateGradientLine("f", hadamard(dL(sub("c", "t")), sub("c", "t−1"), sigmoidSlopeMath("f")),
-        hadamard(tensor(dc), tensor(f.cPrev), tensor(f.fSlope)), b.dpre.f),
-      gateGradientLine("g", hadamard(dL(sub("c", "t")), sub("i", "t"), tanhSlopeMath(squared("g"))),
-        hadamard(tensor(dc), tensor(f.i), tensor(f.gSlope)), b.dpre.g),
-    ];
+    const symbols = [op("+"), ...hadamard(sub("w", "co"), dL(pre("o", "t"))), op("+"),
+      ...hadamard(sub("w", "ci"), dL(pre("i", "t+1"))), op("+"), ...hadamard(sub("w", "cf"), dL(pre("f", "t+1")))];
+    const numbers = [op("+"), ...hadamard(tensor(f.wCo), tensor(b.dpre.o)), op("+"),
+      ...hadamard(tensor(f.wCi), tensor(f.daINext)), op("+"), ...hadamard(tensor(f.wCf), tensor(f.daFNext))];
+    return lstmBackward(b, symbols, numbers);
   },
   // h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1},  n_t = tanh(a_n),  a_n = W_in x_t + b_in + r_t ⊙ (W_hn h_{t−1} + b_hn)
   gru: (n, b) => {

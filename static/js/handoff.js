@@ -9,8 +9,10 @@ const PREFIX = "unrolled:model:";
 
 /**
  * @typedef {{cell: import("./cells.js").Cell, vocab: string[], hidden_size: number,
- *   num_layers: number, nonlinearity: string, state_dict: Record<string, any>}} ModelSpec
- *   an inline model of a request; `state_dict` maps PyTorch names to nested arrays of numbers
+ *   num_layers: number, nonlinearity: string, state_dict: Record<string, any>,
+ *   output?: string, classes?: string[] | null}} ModelSpec
+ *   an inline model of a request; `state_dict` maps PyTorch names to nested arrays of numbers;
+ *   a classifier's `output` is "class" and its readout scores `classes`
  */
 
 /** @param {string} model a URL's model value @returns {boolean} */
@@ -66,8 +68,9 @@ export function loadLocalModel(model) {
  * @returns {ModelSpec}
  */
 export function inlineModel(spec) {
-  const { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict } = spec;
-  return { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict };
+  const { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict, output, classes } = spec;
+  const kind = output === "class" ? { output, classes } : {};
+  return { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict, ...kind };
 }
 
 /**

@@ -10,16 +10,21 @@ import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
 
 /**
  * @typedef {{h: number[][], c: number[][] | null, gates: Record<string, number[][]>,
- *   input_proj: number[][] | null, hidden_proj: number[][] | null}} TraceLayer
- *   `input_proj` and `hidden_proj` (T, G*H) only when the request asks for projections
+ *   input_proj: number[][] | null, hidden_proj: number[][] | null, peephole?: number[] | null}} TraceLayer
+ *   `input_proj` and `hidden_proj` (T, G*H) only when the request asks for projections;
+ *   `peephole` (3H) w_ci | w_cf | w_co of a peephole LSTM
  * @typedef {{model: string, cell: import("./cells.js").Cell, vocab: string[], hidden_size: number,
  *   num_layers: number, nonlinearity: string, loss_mode: string, tokens: string[],
  *   targets: (string | null)[], layers: TraceLayer[], logits: number[][], probs: number[][],
- *   loss: (number | null)[], total_loss: number}} Trace
+ *   loss: (number | null)[], total_loss: number, output?: "next_token" | "class",
+ *   classes?: string[] | null, label?: string | null, label_given?: boolean}} Trace `output`
+ *   "class": a many-to-one model, whose `logits` and `probs` (T, C) score `classes` after every
+ *   step and whose one target is `label`, at the last step
  * @typedef {{model: string, text: string, loss?: string, projections?: boolean,
- *   analysis?: boolean, backward?: boolean, compact?: boolean}} TraceRequest `model`: a built-in
- *   id or `local:<name>`; `compact`: numbers rounded for display (a long text's trace is 3-4x
- *   smaller; any number written with up to 3 decimals is still the exact one's)
+ *   analysis?: boolean, backward?: boolean, compact?: boolean, label?: string}} TraceRequest
+ *   `model`: a built-in id or `local:<name>`; `compact`: numbers rounded for display (a long
+ *   text's trace is 3-4x smaller; any number written with up to 3 decimals is still the exact
+ *   one's); `label`: a class model's class the loss is of (else its own answer)
  * @typedef {import("./handoff.js").ModelSpec & {id: string, description: string}} ModelDetail
  * @typedef {number[] | number[][]} Tensor a weight or bias, or one step's term of its gradient
  * @typedef {{dh: number[][], dc: number[][] | null, dpre: Record<string, number[][]>}} LayerBackward
@@ -34,8 +39,9 @@ import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
  * @param {TraceRequest} request
  * @returns {string}
  */
-function traceUrl({ model, text, loss = "all", projections = false, analysis = false, backward = false, compact = false }) {
+function traceUrl({ model, text, loss = "all", projections = false, analysis = false, backward = false, compact = false, label }) {
   const params = new URLSearchParams({ model, text, loss });
+  if (label) params.set("label", label);
   if (projections) params.set("projections", "true");
   if (analysis) params.set("analysis", "true");
   if (backward) params.set("backward", "true");
@@ -82,6 +88,13 @@ export function linkTrace(link, request) {
     fetchFullTrace(request).then((trace) => saveFile(JSON.stringify(trace), "application/json", "trace.json"));
   };
 }
+
+/**
+ * What each logit of a trace scores: the vocabulary (the next character) or the classes.
+ * @param {Trace} trace
+ * @returns {string[]}
+ */
+export const outputLabels = (trace) => (trace.output === "class" && trace.classes ? trace.classes : trace.vocab);
 
 /** @type {Map<string, Promise<ModelDetail>>} weights never change while a page is open */
 const models = new Map();

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 NUMBERS = {"steps", "hidden_size", "seed"}
 FLOATS = {"gain", "forget_bias", "clip_norm", "clip_value"}
-CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "peephole": "Peephole LSTM"}
 BOUND = "RNN bound σ<sub>max</sub><sup>d</sup>"
 
 

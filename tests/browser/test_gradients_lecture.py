@@ -183,6 +183,17 @@ def france(data: dict, state: dict) -> tuple[int, list[str]]:
     ]
 
 
+def peephole(data: dict, _: dict) -> tuple[int, list[str]]:
+    cells = by_cell(data)
+    lstm, peep = cells["lstm"]["grad_h"][-1], cells["peephole"]["grad_h"][-1]
+    assert lstm > -2  # "as for the plain LSTM"
+    assert peep > -2 or peep < -10, "neither choice is true"
+    return int(peep > -2), [
+        f"{power(peep)}, against the plain LSTM’s {power(lstm)}",
+        f"Π f is still {power(cells['peephole']['cell_path'][-1])}",
+    ]
+
+
 TRUTHS: dict[tuple[str, int], Truth] = {
     ("vanish-explode", 1): vanishing,
     ("vanish-explode", 2): saturating,
@@ -192,6 +203,7 @@ TRUTHS: dict[tuple[str, int], Truth] = {
     ("lstm-france", 1): carousel,
     ("lstm-france", 2): carousel_stopped,
     ("lstm-france", 3): france,
+    ("lstm-france", 4): peephole,
 }
 SCENES = list(TRUTHS)
 

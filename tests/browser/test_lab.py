@@ -305,6 +305,39 @@ def test_the_trained_model_opens_in_explore_and_hello(page: Page, api: httpx.Cli
     assert page.locator("#prediction").get_attribute("data-target") == text[-1]
 
 
+def test_a_classifier_trains_live_and_opens_with_its_classes(page: Page, api: httpx.Client) -> None:
+    """Sentiment, trained here by a peephole LSTM: the model is a classifier, /hello (a
+    next-character page) is not offered, and /explore draws the class probabilities of the
+    probe sentence with the numbers /api/trace gives."""
+    settings = {"task": "sentiment", "cell": "peephole", "hidden_size": "8", "steps": "20"}
+    open_lab(page, {**settings, "probe_every": "10", "snapshot_every": "10", "seed": "1"})
+    assert run_to_end(page) == "finished"
+    assert page.locator("#open-hello").get_attribute("aria-disabled") == "true"
+    expect(page.locator("#model-summary")).to_contain_text("2 classes out")
+    link = page.locator("#open-explore").get_attribute("href") or ""
+    query = parse_qs(urlparse(link).query)
+    name = query["model"][0].removeprefix("local:")
+    model = page.evaluate(f"JSON.parse(localStorage.getItem('unrolled:model:{name}'))")
+    assert (model["cell"], model["output"], model["classes"]) == (
+        "peephole",
+        "class",
+        ["negative", "positive"],
+    )
+    page.click("#open-explore")
+    page.wait_for_url("**/explore?**")
+    page.wait_for_selector("body[data-ready='true']", state="attached")
+    assert page.locator("body").get_attribute("data-error") != "true"
+    fields = ("cell", "vocab", "hidden_size", "num_layers", "nonlinearity", "state_dict")
+    inline = {k: model[k] for k in fields} | {"output": "class", "classes": model["classes"]}
+    trace = api.post("/api/trace", json={"model": inline, "text": query["text"][0]}).json()
+    drawn = page.evaluate(
+        "Array.from(document.querySelector('#chart-classes .plot').data, (t) => Array.from(t.y))"
+    )
+    expected = [[row[k] for row in trace["probs"]] for k in range(2)]
+    for line, want in zip(drawn, expected, strict=True):
+        assert line == pytest.approx(want, abs=1e-4)
+
+
 def test_stop_ends_the_run_where_it_is(page: Page) -> None:
     open_lab(page, {**RECALL, "delay": "20", "steps": "5000", "snapshot_every": "100"})
     page.click("#start")

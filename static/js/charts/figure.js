@@ -35,6 +35,21 @@ export class ChartFigure {
     this.drawn = false;
   }
 
+  /**
+   * Name the chart anew: its caption (title and description), its table's summary and its
+   * accessible name.
+   * @param {string} title
+   * @param {string} description
+   */
+  retitle(title, description) {
+    const shown = this.caption.querySelector(".chart-description");
+    if (shown) shown.textContent = description;
+    if (this.title.textContent === title) return;
+    this.title.textContent = title;
+    this.summary.textContent = `${title}: data table`;
+    this.figure.querySelector("[role='img']")?.setAttribute("aria-label", title);
+  }
+
   /** Show the current data in the table when the reader has it open. */
   fillTableIfOpen() {
     if (this.details.open && this.tableData) fillTable(this.table, this.tableData);

@@ -73,7 +73,8 @@ export class ConnectivityPanel {
       ? { background: connectivityColour(ratios[s]), value: String(ratios[s]) }
       : { background: "", value: "" }));
     const logit = trace.analysis.connectivity.logit[t];
-    const whose = trace.targets[t] === null ? "the model's top prediction" : "the true next character";
+    const whose = trace.output === "class" ? "the class the model names at the end"
+      : trace.targets[t] === null ? "the model's top prediction" : "the true next character";
     this.elements.sentence.textContent =
       `Step ${t}: how much each character up to “${showChar(trace.tokens[t])}” moves the logit of ` +
       `“${showChar(logit)}” (${whose}). Brightest = the strongest (divided by the step's maximum); ` +

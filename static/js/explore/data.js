@@ -16,7 +16,8 @@ import { inlineModel, isLocalModel, loadLocalModel } from "../handoff.js";
  *   ExploreTrace a trace asked for with `analysis`
  * @typedef {{id: string, title: string, description: string, cell: string, vocab: string[],
  *   hidden_size: number, num_layers: number, final_loss: number, corpus?: string, sample?: string,
- *   training: {steps?: number}}} ZooModel
+ *   output?: string, classes?: string[] | null, sample_label?: string | null,
+ *   training: {steps?: number, held_out_accuracy?: number}}} ZooModel
  */
 
 /** @returns {Promise<ZooModel[]>} every built-in model */

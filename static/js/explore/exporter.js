@@ -4,6 +4,7 @@
  */
 import { argmax } from "../arrays.js";
 import { el } from "../dom.js";
+import { outputLabels } from "../trace.js";
 
 /**
  * Put "PNG" and "SVG" download buttons in a chart's caption (Plotly's own export for a
@@ -35,7 +36,9 @@ function field(value) {
 
 /**
  * The trace as CSV: one row per step with the input, target, loss, prediction, gradient
- * norms (log10; empty = exactly zero), every layer's h, c and gates, and the probabilities.
+ * norms (log10; empty = exactly zero), every layer's h, c and gates, and the probabilities
+ * (of the next character, or of each class: a class model's target is its label, at its
+ * last step).
  * @param {import("./data.js").ExploreTrace} trace
  * @returns {string}
  */
@@ -51,12 +54,14 @@ export function traceCsv(trace) {
     if (layer.c) header.push(...units.map((j) => `c_l${l}_u${j}`));
     for (const gate of Object.keys(layer.gates)) header.push(...units.map((j) => `${gate}_l${l}_u${j}`));
   });
-  header.push(...trace.vocab.map((char) => `p(${char})`));
+  const labels = outputLabels(trace);
+  header.push(...labels.map((label) => `p(${label})`));
   const lines = [header.map(field).join(",")];
   trace.tokens.forEach((token, t) => {
     const best = argmax(trace.probs[t]);
+    const target = trace.output === "class" && t === trace.tokens.length - 1 ? trace.label ?? null : trace.targets[t];
     /** @type {(string | number | null)[]} */
-    const row = [t, token, trace.targets[t], trace.loss[t], trace.vocab[best], trace.probs[t][best],
+    const row = [t, token, target, trace.loss[t], labels[best], trace.probs[t][best],
       trace.grads_input[t]];
     trace.grads.forEach((g) => {
       row.push(g.h[t]);

@@ -7,6 +7,7 @@
  * time cursor and one panel (`focus=`), marked `data-core`; a story's scene (stories.js) sets a
  * whole state, `generate=1` generating its text.
  */
+import { hasCellState } from "../cells.js";
 import { EXPLORE, TIMINGS } from "../config.js";
 import { byId, el, saveFile, showChar } from "../dom.js";
 import { addLocalModels, isLocalModel, loadLocalModel } from "../handoff.js";
@@ -34,6 +35,7 @@ const layerSelect = byId("layer", HTMLSelectElement);
 const unitInput = byId("unit", HTMLInputElement);
 const seriesSelect = byId("series", HTMLSelectElement);
 const lossSelect = byId("loss", HTMLSelectElement);
+const labelSelect = byId("label", HTMLSelectElement);
 const generateForm = {
   prompt: byId("prompt", HTMLInputElement), length: byId("length", HTMLInputElement),
   temperature: byId("temperature", HTMLInputElement), seed: byId("seed", HTMLInputElement),
@@ -159,7 +161,7 @@ function moveCursor(step) {
 async function selectUnit(chosen, unit) {
   if (!trace) return;
   const hidden = trace.hidden_size;
-  state.update({ series: chosen === "c" && trace.cell === "lstm" ? "c" : "h", unit: Math.min(Math.max(Math.trunc(unit), 0), hidden - 1) });
+  state.update({ series: chosen === "c" && hasCellState(trace.cell) ? "c" : "h", unit: Math.min(Math.max(Math.trunc(unit), 0), hidden - 1) });
   showUnitControls();
   drawing = true;
   settle();
@@ -199,13 +201,29 @@ function fitControls(t) {
   state.update({
     layer: Math.min(Math.max(state.values.layer, 0), t.num_layers - 1),
     unit: Math.min(Math.max(state.values.unit, 0), t.hidden_size - 1),
-    series: t.cell === "lstm" && state.values.series === "c" ? "c" : "h",
+    series: hasCellState(t.cell) && state.values.series === "c" ? "c" : "h",
   });
   layerSelect.value = String(state.values.layer);
   unitInput.max = String(t.hidden_size - 1);
   const cellOption = seriesSelect.querySelector("option[value='c']");
-  if (cellOption instanceof HTMLOptionElement) cellOption.disabled = t.cell !== "lstm";
+  if (cellOption instanceof HTMLOptionElement) cellOption.disabled = !hasCellState(t.cell);
   showUnitControls();
+  fitLossControls(t);
+}
+
+/**
+ * A class model is scored at its last step only, for one class: the loss choice becomes the
+ * choice of that class; it writes no text, so there is nothing to generate.
+ * @param {ExploreTrace} t
+ */
+function fitLossControls(t) {
+  const classes = t.output === "class" ? t.classes ?? [] : [];
+  byId("loss-label").hidden = classes.length > 0;
+  byId("label-label").hidden = classes.length === 0;
+  byId("generate-box").hidden = classes.length > 0;
+  labelSelect.replaceChildren(el("option", { value: "" }, "its own answer"),
+    ...classes.map((name) => el("option", { value: name }, name)));
+  labelSelect.value = classes.includes(state.values.label) ? state.values.label : "";
 }
 
 /**
@@ -213,7 +231,8 @@ function fitControls(t) {
  * rounded for display (a 300-character trace is 3-4x smaller; the downloads are exact).
  */
 function traceRequest() {
-  return { model: state.values.model, text: currentText(), loss: state.values.loss, analysis: true, compact: true };
+  const { model, loss, label } = state.values;
+  return { model, text: currentText(), loss, analysis: true, compact: true, ...(label ? { label } : {}) };
 }
 
 /** Fetch the trace of the state's model and text, then draw everything. */
@@ -248,7 +267,10 @@ function describeModel() {
   const box = byId("model-description");
   const info = zoo.get(model);
   if (info) {
-    const details = [`final training loss ${Number(info.final_loss).toFixed(4)} nats/character`];
+    const accuracy = info.training.held_out_accuracy;
+    const details = info.output === "class" && accuracy !== undefined
+      ? [`${(100 * accuracy).toFixed(1)} % right on held-out texts`, `final training loss ${Number(info.final_loss).toFixed(4)} nats/text`]
+      : [`final training loss ${Number(info.final_loss).toFixed(4)} nats/character`];
     if (info.corpus) details.push(`corpus: ${info.corpus}`);
     if (info.training.steps) details.push(`${info.training.steps} training steps`);
     box.textContent = `${info.description} (${details.join(", ")}.)`;
@@ -281,7 +303,7 @@ function showTextControls() {
 /** Switch model: keep the user's own text, or take the new model's sample. */
 function changeModel() {
   const keepText = state.values.text !== "" && textInput.value !== sampleText();
-  state.update({ model: modelSelect.value, text: keepText ? state.values.text : "", prompt: "", generate: 0 });
+  state.update({ model: modelSelect.value, text: keepText ? state.values.text : "", prompt: "", generate: 0, label: "" });
   generation = null;
   describeModel();
   showTextControls();
@@ -358,6 +380,10 @@ function wireControls() {
     state.update({ loss: lossSelect.value });
     load();
   });
+  labelSelect.addEventListener("change", () => {
+    state.update({ label: labelSelect.value });
+    load();
+  });
   const pickUnit = () => selectUnit(seriesSelect.value === "c" ? "c" : "h", Number(unitInput.value));
   unitInput.addEventListener("change", pickUnit);
   seriesSelect.addEventListener("change", pickUnit);
@@ -403,7 +429,7 @@ function wireControls() {
     }
   });
   setupUpload(byId("upload", HTMLFormElement), byId("upload-status"), errors, (model) => {
-    state.update({ model, text: "", prompt: "", generate: 0 });
+    state.update({ model, text: "", prompt: "", generate: 0, label: "" });
     generation = null;
     fillModels();
     describeModel();

@@ -15,6 +15,8 @@ import { byId, formatNumber, showChar } from "../dom.js";
 import { layerEquations } from "../equations.js";
 import { ConnectivityPanel } from "./connectivity.js";
 import { addImageButtons } from "./exporter.js";
+import { outputLabels } from "../trace.js";
+import { ClassCurve } from "./classcurve.js";
 import { formatLog10, GradientCurve } from "./gradcurve.js";
 import { TimeHeatmap } from "./heatmaps.js";
 import { SaturationScatter } from "./saturation.js";
@@ -37,6 +39,10 @@ function maxAbs(values) {
   return top;
 }
 
+/** The top-k chart's title and description, for next-character and for class models. */
+const NEXT_TOP = ["Next character: the most probable", "At the cursor step; the outlined bar is the true next character."];
+const CLASS_TOP = ["Class: the most probable", "After reading up to the cursor step; the outlined bar is the label, scored at the last step."];
+
 export class ExplorePanels {
   /**
    * @param {{onCursor: (t: number) => void, onUnit: (series: "h" | "c", unit: number) => void}} actions
@@ -54,9 +60,12 @@ export class ExplorePanels {
       details: byId("connectivity-data", HTMLDetailsElement), table: byId("connectivity-table", HTMLTableElement),
     }, onCursor);
     this.topK = new TopK(byId("predictions-chart"), {
-      id: "chart-topk", title: "Next character: the most probable", width: 600, height: 330,
-      description: "At the cursor step; the outlined bar is the true next character.",
+      id: "chart-topk", title: NEXT_TOP[0], width: 600, height: 330, description: NEXT_TOP[1],
     });
+    this.classes = new ClassCurve(byId("class-chart"), {
+      id: "chart-classes", title: "Class probabilities after every character", height: 360,
+      description: "p(class | the text up to step t), the readout of every h_t; only the last step is scored. The thick line is the label.",
+    }, onCursor);
     this.hidden = new TimeHeatmap(byId("states-charts"), {
       id: "chart-h", title: "Hidden state h_t (units × steps)",
       description: "Click a cell: cursor to its step, its unit selected.",
@@ -86,11 +95,13 @@ export class ExplorePanels {
     }, (unit) => onUnit(this.view?.series ?? "h", unit));
     this.finder = new UnitFinder(byId("units-list"), onUnit);
     this.onPick = pick;
-    for (const chart of [this.topK, this.hidden, this.cell, this.gateBars, this.gradients, this.saturation]) {
+    for (const chart of [this.topK, this.classes, this.hidden, this.cell, this.gateBars, this.gradients, this.saturation]) {
       addImageButtons(chart);
     }
     /** @type {View | null} */
     this.view = null;
+    /** The cursor's step, for a chart drawn after the cursor moved */
+    this.cursorStep = 0;
     /** @type {Set<string>} */
     this.shown = new Set();
     /** Panels drawn for the current trace, layer and unit. */
@@ -150,6 +161,16 @@ export class ExplorePanels {
       case "connectivity":
         this.connectivity.build(trace);
         return undefined;
+      case "predictions": {
+        const isClass = trace.output === "class";
+        this.classes.figure.hidden = !isClass;
+        const [title, description] = isClass ? CLASS_TOP : NEXT_TOP;
+        this.topK.retitle(title, description);
+        byId("predictions-title").textContent = isClass ? "The class, read up to the cursor" : "The prediction at the cursor";
+        if (!isClass) return undefined;
+        const curve = { classes: outputLabels(trace), probs: trace.probs, tokens: trace.tokens, label: trace.label ?? null };
+        return this.classes.draw(curve).then(() => this.classes.setCursor(this.cursorStep));
+      }
       case "states":
         this.cell.figure.hidden = data.c === null;
         return Promise.all([
@@ -274,9 +295,15 @@ export class ExplorePanels {
     const { trace, layer } = view;
     if (this.shown.has("text")) this.unitText.setCursor(t);
     if (this.shown.has("connectivity")) this.connectivity.show(t);
+    this.cursorStep = t;
     if (this.shown.has("predictions")) {
       this.describePrediction(view, t);
-      this.topK.show({ vocab: trace.vocab, probs: trace.probs[t], target: trace.targets[t] });
+      const isClass = trace.output === "class";
+      this.topK.show({
+        vocab: outputLabels(trace), probs: trace.probs[t], target: isClass ? trace.label ?? null : trace.targets[t],
+        xTitle: isClass ? "class" : "next character",
+      });
+      if (isClass) this.classes.setCursor(t);
     }
     if (this.shown.has("states")) {
       this.hidden.setCursor(t);
@@ -301,6 +328,10 @@ export class ExplorePanels {
    * @param {number} t
    */
   describePrediction({ trace, generation }, t) {
+    if (trace.output === "class") {
+      this.describeClass(trace, t);
+      return;
+    }
     const probs = trace.probs[t];
     const best = argmax(probs);
     const target = trace.targets[t];
@@ -328,6 +359,33 @@ export class ExplorePanels {
   }
 
   /**
+   * A class model at step t: its answer so far, and at the last step the scored label.
+   * @param {import("./data.js").ExploreTrace} trace
+   * @param {number} t
+   */
+  describeClass(trace, t) {
+    const classes = outputLabels(trace);
+    const probs = trace.probs[t];
+    const best = argmax(probs);
+    const label = trace.label ?? "";
+    const line = byId("prediction");
+    line.dataset.predicted = classes[best];
+    line.dataset.target = label;
+    const read = trace.tokens.slice(0, t + 1).map(showChar).join("");
+    let text = `Step ${t}: after reading “${read}”, the most probable class is “${classes[best]}” ` +
+      `(p = ${formatNumber(probs[best], 3)})`;
+    const p = probs[classes.indexOf(label)];
+    const whose = trace.label_given ? "the label chosen" : "the model's own answer at the end";
+    if (t === trace.tokens.length - 1) {
+      text += `; the loss is scored here, for “${label}” (${whose}): p = ${formatNumber(p, 3)}, ` +
+        `loss ${formatNumber(trace.loss[t] ?? 0, 3)}`;
+    } else {
+      text += `; p(“${label}”, ${whose}) = ${formatNumber(p, 3)} so far, not scored until the last step`;
+    }
+    line.textContent = `${text}.`;
+  }
+
+  /**
    * @param {View} view
    * @param {number} t
    */
@@ -337,7 +395,9 @@ export class ExplorePanels {
     if (g.c) parts.push(`‖∂L/∂c_t‖ = ${formatLog10(g.c[t])}`);
     parts.push(`‖∂L/∂x_t‖ = ${formatLog10(trace.grads_input[t])}`);
     const line = byId("gradients-sentence");
-    line.textContent = `At step ${t} (layer ${layer}, loss over ${trace.loss_mode === "all" ? "all steps" : "the last target"}): ${parts.join(", ")}.`;
+    const loss = trace.output === "class" ? `the loss of class “${trace.label}” at the last step`
+      : `loss over ${trace.loss_mode === "all" ? "all steps" : "the last target"}`;
+    line.textContent = `At step ${t} (layer ${layer}, ${loss}): ${parts.join(", ")}.`;
     line.dataset.log10 = JSON.stringify([g.h[t], g.c ? g.c[t] : null, trace.grads_input[t]]);
   }
 }

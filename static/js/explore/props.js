@@ -19,6 +19,7 @@ export const PROPS = /** @type {const} */ ([
   { name: "unit", type: "int", default: 0 }, // the unit whose activation colours the text
   { name: "series", type: "string", default: "h" }, // colour the text by the unit's h_t or c_t (LSTM)
   { name: "loss", type: "string", default: "all" }, // gradients of the loss over all steps or the last
+  { name: "label", type: "string", default: "" }, // a class model's class the loss is of ("" = its answer)
   { name: "panels", type: "string", default: PANELS.join(",") },
   { name: "focus", type: "string", default: "predictions" }, // the panel the presenter view shows beside the text
   { name: "notation", type: "string", default: "" }, // "" = the one remembered in this browser

@@ -49,16 +49,20 @@ export function topIndices(probs, k) {
   return probs.map((_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b).slice(0, k);
 }
 
-/** The k most probable next characters at the cursor step; the true next character outlined. */
+/**
+ * The k most probable next characters (or classes) at the cursor step; the true next character
+ * (or the label) outlined.
+ */
 export class TopK extends SvgBarChart {
   /**
-   * @param {{vocab: string[], probs: number[], target: string | null}} data
+   * @param {{vocab: string[], probs: number[], target: string | null, xTitle?: string}} data
+   *   `vocab`: what each probability is of, characters or classes
    */
-  show({ vocab, probs, target }) {
+  show({ vocab, probs, target, xTitle = "next character" }) {
     const k = Math.min(EXPLORE.topK, vocab.length);
     this.setFrame({
       groups: [{ name: "p", colour: SEQUENTIAL[5][1] }], count: k, yRange: [0, 1.12],
-      yTicks: [0, 0.5, 1], yTitle: "probability", xTitle: "next character",
+      yTicks: [0, 0.5, 1], yTitle: "probability", xTitle,
       xLabels: Array.from({ length: k }, () => ""), valueLabels: true,
     });
     const best = topIndices(probs, k);

@@ -27,12 +27,12 @@ const MEASURED_COLOUR = "#D55E00";
  * @typedef {{log10_norm: number | null, threshold: number, norm_clipped: boolean,
  *   norm_after: number, value: number, value_clipped_fraction: number, value_norm_after: number,
  *   value_cosine: number | null}} Clipping
- * @typedef {{cell: "rnn" | "lstm" | "gru", grad_h: (number | null)[], grad_c: (number | null)[] | null,
+ * @typedef {{cell: import("../cells.js").Cell, grad_h: (number | null)[], grad_c: (number | null)[] | null,
  *   cell_path: (number | null)[] | null, bound: (number | null)[] | null, blocks: Block[],
  *   jacobian: {distance: number[], log10: (number | null)[]} | null, clipping: Clipping}} CellResult
  * @typedef {{text: string, vocab: string[], steps: number, results: CellResult[]}} Exploration
  * @typedef {{gains: number[], distance: number, scale: string,
- *   results: {cell: "rnn" | "lstm" | "gru", log10: (number | null)[]}[]}} Phase
+ *   results: {cell: import("../cells.js").Cell, log10: (number | null)[]}[]}} Phase
  */
 
 /**
@@ -382,7 +382,7 @@ export function explainFactorGap(box, rnn) {
 }
 
 /**
- * LSTM: the cell-state path (product of forget gates) beside the hidden path.
+ * LSTM (plain or peephole): the cell-state path (product of forget gates) beside the hidden path.
  * @param {Chart} chart
  * @param {CellResult} lstm
  */
@@ -395,7 +395,7 @@ export function drawCellPathChart(chart, lstm) {
   ];
   const traces = lines.map((line, k) => ({
     type: "scatter", mode: "lines", name: line.name, x: distance, y: line.values,
-    line: { color: [CELL_COLOURS.lstm, "#7f3b08", "#542788"][k], width: 3, dash: line.dash },
+    line: { color: [CELL_COLOURS[lstm.cell], "#7f3b08", "#542788"][k], width: 3, dash: line.dash },
     hovertemplate: `d = %{x}: 10^%{y:.2f}<extra>${line.label}</extra>`,
   }));
   return chart.render(

@@ -7,7 +7,7 @@
  * in the presenter view the main chart takes the height the screen leaves it.
  */
 import { postJson } from "../api.js";
-import { CELL_NAMES } from "../cells.js";
+import { CELL_NAMES, hasCellState } from "../cells.js";
 import { byId, el, formControl, formatNumber } from "../dom.js";
 import { presenting } from "../present.js";
 import { UrlState } from "../state.js";
@@ -121,7 +121,7 @@ function phaseRequest() {
  */
 async function measure() {
   const payload = request();
-  if (payload.cells.length === 0) return { error: "cells: choose at least one of RNN, LSTM, GRU" };
+  if (payload.cells.length === 0) return { error: "cells: choose at least one of RNN, LSTM, GRU, peephole LSTM" };
   try {
     return { data: await postJson("/api/explore", payload) };
   } catch (error) {
@@ -247,7 +247,7 @@ function refitMainChart() {
  */
 async function draw(data) {
   const rnn = data.results.find((r) => r.cell === "rnn");
-  const lstm = data.results.find((r) => r.cell === "lstm");
+  const lstm = data.results.find((r) => hasCellState(r.cell)); // the first LSTM, plain or peephole
   charts.jacobian.figure.hidden = !rnn;
   charts.cellPath.figure.hidden = !lstm;
   summarise(data);

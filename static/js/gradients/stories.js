@@ -112,6 +112,17 @@ export const STORIES = [
           explain: "10^−5.2 to 10^−4.9 across the word, so the RNN hardly learns that France matters; the LSTM keeps 10^−0.7 to 10^−0.6.",
         },
       },
+      {
+        narration: "Gers & Schmidhuber’s peephole LSTM: its gates also see the cell state (i and f see c_{t−1}, o sees c_t, through diagonal weights w_c). Here beside the plain LSTM, both with a forget bias of 5.",
+        state: { cells: "lstm,peephole", steps: 300, scale: "none", forget_bias: 5 },
+        highlight: "#gradient-chart",
+        question: {
+          prompt: "How much of the peephole LSTM’s gradient is left 299 steps back?",
+          choices: ["below 10^−10: the peepholes break the carousel", "more than 10^−2, as for the plain LSTM"],
+          answer: 1,
+          explain: "10^−1.8, against the plain LSTM’s 10^−0.7; its Π f is still 10^−0.2. The peepholes change what the gates see (timing, counting), not the forget-gate path the gradient takes.",
+        },
+      },
     ],
   },
 ];

@@ -4,7 +4,7 @@
  * Every gradient comes from the API's backward trace; only sums, products of forward values
  * (local derivatives such as 1 − h_t²) and the split of ∂L/∂h_t in two are computed here.
  */
-import { CELL_GATES } from "../cells.js";
+import { CELL_GATES, hasCellState, splitGates } from "../cells.js";
 
 /**
  * @typedef {import("../trace.js").BackwardTrace} BackwardTrace
@@ -118,7 +118,7 @@ export function backwardNumbers(trace, weights, t) {
   let factors;
   /** @type {number[]} */
   let whhLeft;
-  if (trace.cell === "lstm" && layer.c && grads.dc) {
+  if (hasCellState(trace.cell) && layer.c && grads.dc) {
     const c = layer.c[t];
     const tanhC = c.map(Math.tanh);
     factors = {
@@ -127,6 +127,12 @@ export function backwardNumbers(trace, weights, t) {
       cPrev: t > 0 ? layer.c[t - 1] : zeros, fSlope: sigmoidSlope(gate("f")), i: gate("i"), gSlope: tanhSlope(gate("g")),
       dcNext: t + 1 < count ? grads.dc[t + 1] : zeros,
     };
+    if (layer.peephole) {
+      // w_ci | w_cf | w_co, and what reaches c_t through the gates i and f of step t+1
+      const peep = splitGates(layer.peephole, ["i", "f", "o"], hidden);
+      const next = (/** @type {string} */ gate) => (t + 1 < count ? grads.dpre[gate][t + 1] : zeros);
+      factors = { ...factors, wCi: peep.i, wCf: peep.f, wCo: peep.o, daINext: next("i"), daFNext: next("f") };
+    }
     whhLeft = CELL_GATES.lstm.flatMap((name) => dpre[name]);
   } else if (trace.cell === "gru") {
     const n = gate("n");

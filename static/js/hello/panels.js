@@ -4,7 +4,7 @@
  * per model and text, then updated per step.
  */
 import { transpose } from "../arrays.js";
-import { gateRowLabels } from "../cells.js";
+import { gateRowLabels, hasCellState } from "../cells.js";
 import { BarChart, rangeOf } from "../charts/bars.js";
 import { Heatmap } from "../charts/heatmap.js";
 import { DIVERGING, GATE_COLOURS, SEQUENTIAL, SIZES } from "../config.js";
@@ -109,7 +109,7 @@ export class HelloPanels {
         logits: rangeOf(trace.logits, { symmetric: true, min: 1 }),
       },
     };
-    this.cell.figure.hidden = trace.cell !== "lstm";
+    this.cell.figure.hidden = !hasCellState(trace.cell);
     this.gates.figure.hidden = trace.cell === "rnn";
   }
 
@@ -149,7 +149,7 @@ export class HelloPanels {
         showValues: trace.tokens.length <= 24,
       }),
     ];
-    if (trace.cell === "lstm" && layer.c) {
+    if (hasCellState(trace.cell) && layer.c) {
       draws.push(this.cell.update({
         labels: units, series: [{ name: "c_t", values: layer.c[t] }], yRange: ranges.cell, colorscale: DIVERGING,
       }));

@@ -2,6 +2,7 @@
  * The training and comparison forms: state → controls, controls → state, and the controls that
  * only apply sometimes (a task's own parameter, the RNN's nonlinearity, the clip threshold).
  */
+import { hasCellState } from "../cells.js";
 import { byId, el, formatNumber, formControl } from "../dom.js";
 import { COMPARE_FIELDS, compareDefaults, TRAIN_FIELDS } from "./settings.js";
 
@@ -103,7 +104,7 @@ export class Controls {
     }
     byId("delay-out", HTMLOutputElement).textContent = formatNumber(Number(v.delay), 0);
     byId("nonlinearity-label").hidden = v.cell !== "rnn";
-    byId("lstm_init-label").hidden = v.cell !== "lstm";
+    byId("lstm_init-label").hidden = !hasCellState(v.cell);
     byId("clip_threshold-label").hidden = v.clip === "off";
     // The catalogue describes each task at its default parameter; say so when it differs.
     const other = parameter && Number(v[parameter.name]) !== parameter.default;

@@ -5,14 +5,21 @@
  * by the server's own estimate of every run this page has started (the machine's speed).
  *
  * Costs (ms, measured with models.training.estimate_update_seconds on one torch thread):
- * an update ≈ 0.5 + 0.06·T·L + 3e-7·B·T·L·G·H², a measurement (held-out metric and probe)
+ * an update ≈ 0.5 + s·T·L + 3e-7·B·T·L·G·H² (s = 0.06, or 0.18 for the peephole LSTM), a measurement (held-out metric and probe)
  * ≈ 5 + 0.5·T·L + 1e-5·T·L·G·H², where T is the sequence length, L the layers, B the batch,
  * H the hidden size and G the cell's gate count.
  */
 import { duration } from "./training.js";
 
 /** @type {Record<string, number>} weight matrices per cell (gates) */
-const GATES = { rnn: 1, gru: 3, lstm: 4 };
+const GATES = { rnn: 1, gru: 3, lstm: 4, peephole: 4 };
+/**
+ * ms per sequence step of an update: torch.nn's fused cells, or the peephole LSTM's Python loop
+ * over steps (models/peephole.py; measured 6.4 ms against the LSTM's 2.1 at T = 32, H = 32)
+ * @type {Record<string, number>}
+ */
+const STEP_MS = { peephole: 0.18 };
+const FUSED_STEP_MS = 0.06;
 /** The hello task's sequence: "hell" */
 const HELLO_STEPS = 4;
 /** recall reads the symbol and the cue besides its delay */
@@ -54,7 +61,7 @@ function measurements(r) {
 function modelSeconds(r, task) {
   const steps = sequenceSteps(r, task) * r.num_layers;
   const weights = (GATES[r.cell] ?? 4) * r.hidden_size ** 2;
-  const update = 0.5 + 0.06 * steps + 3e-7 * r.batch_size * steps * weights;
+  const update = 0.5 + (STEP_MS[r.cell] ?? FUSED_STEP_MS) * steps + 3e-7 * r.batch_size * steps * weights;
   const measure = 5 + 0.5 * steps + 1e-5 * steps * weights;
   return { update: (scale * update) / 1000, measuring: (scale * measure * measurements(r)) / 1000 };
 }

@@ -10,7 +10,8 @@ import { safetensorsBytes } from "./safetensors.js";
 /**
  * @typedef {{cell: string, hidden_size: number, num_layers: number, nonlinearity: string,
  *   state_dict: Record<string, any>, vocab?: string[], input_size?: number,
- *   output_size?: number, note?: string}} TrainedModel
+ *   output_size?: number, note?: string, output?: "class", classes?: string[]}} TrainedModel
+ *   `output` "class": a classifier (surnames, sentiment), whose readout scores `classes`
  */
 
 export class ModelPanel {
@@ -70,9 +71,10 @@ export class ModelPanel {
     const { summary, note, explore, hello, download, log } = this.elements;
     download.disabled = false;
     log.disabled = false;
-    const shape = model.vocab
-      ? `${model.vocab.length} characters in, ${model.vocab.length} out`
-      : `${model.input_size} numbers in, ${model.output_size} out`;
+    const classes = model.output === "class" ? model.classes ?? [] : null;
+    const shape = !model.vocab ? `${model.input_size} numbers in, ${model.output_size} out`
+      : classes ? `${model.vocab.length} characters in, ${classes.length} classes out`
+        : `${model.vocab.length} characters in, ${model.vocab.length} out`;
     const parameters = Object.values(model.state_dict).reduce((n, t) => n + [t].flat(2).length, 0);
     summary.textContent = `${label}: ${model.cell.toUpperCase()}, ${model.num_layers} × ${model.hidden_size} units, ` +
       `${shape}, ${formatNumber(parameters, 0)} weights.`;
@@ -86,8 +88,9 @@ export class ModelPanel {
       const value = saveLocalModel(name, model);
       const query = (/** @type {string} */ page) => `/${page}?${new URLSearchParams({ model: value, text })}`;
       this.setLink(explore, query("explore"));
-      this.setLink(hello, query("hello"));
-      note.textContent = `Stored in this browser as ${value}; the links open it on the probe sequence.`;
+      this.setLink(hello, classes ? null : query("hello")); // /hello steps a next-character model
+      note.textContent = `Stored in this browser as ${value}; the links open it on the probe sequence.` +
+        (classes ? " A classifier opens in /explore, whose predictions panel draws its classes." : "");
     } catch (error) {
       this.setLink(explore, null);
       this.setLink(hello, null);

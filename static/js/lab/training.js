@@ -42,15 +42,17 @@ export function duration(s) {
 
 /**
  * The probe sequence as a text that /hello and /explore read: its characters, then the last
- * target, so the model's answer at the last step is scored (recall: "a3141?" + "a").
+ * target, so the model's answer at the last step is scored (recall: "a3141?" + "a"). A
+ * classifier's target is a class, not a character: its text is the probe alone.
  * @param {{inputs: unknown[], targets?: unknown} | undefined} probe
+ * @param {boolean} classifier
  * @returns {string | null} null when the probe is not made of characters
  */
-export function probeText(probe) {
+export function probeText(probe, classifier = false) {
   if (!probe || !probe.inputs.every((c) => typeof c === "string")) return null;
   const targets = [probe.targets ?? []].flat();
   const last = targets.at(-1);
-  return probe.inputs.join("") + (typeof last === "string" ? last : "");
+  return probe.inputs.join("") + (typeof last === "string" && !classifier ? last : "");
 }
 
 /**
@@ -302,7 +304,7 @@ export class Training {
     this.view.model.show(model, {
       name: this.name,
       label: `${this.start?.task.title ?? this.request?.task}, after ${updates} updates`,
-      text: model.vocab ? probeText(this.start?.probe) : null,
+      text: model.vocab ? probeText(this.start?.probe, model.output === "class") : null,
       runLog: () => ({ request: this.request, events: this.log }),
     });
   }
