@@ -5,11 +5,13 @@ For each cell at T=200 steps, H=64 hidden units, V=32 characters, one layer:
 - trace:  `models.trace.trace` — every internal (h, c, gates, logits, probs, loss) and every
           per-step log10 gradient norm, float64;
 - plain:  `nn.RNN/LSTM/GRU` + readout forward, summed cross-entropy, backward, float32 — what a
-          training step costs, with no internals kept;
+          training step costs, with no internals kept (the peephole LSTM: `models/peephole.py`,
+          a Python loop over steps, as torch.nn has no fused peephole cell);
 - naive:  the stepwise autograd loop that retains every h_t's gradient (float64), the obvious
           way to get what the trace reports.
 
-Prints the median of repeated runs; the last line is `trace/plain ratio: rnn .. lstm .. gru ..`.
+Prints the median of repeated runs; the last line is
+`trace/plain ratio: rnn .. lstm .. gru .. peephole ..`.
 Usage: python benchmarks/trace_speed.py [--repeats N]
 """
 
@@ -47,7 +49,7 @@ def median_ms(run: Callable[[], object], repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def plain_step(module: torch.nn.RNNBase, x: torch.Tensor, targets: torch.Tensor) -> None:
+def plain_step(module: torch.nn.Module, x: torch.Tensor, targets: torch.Tensor) -> None:
     """Forward + summed cross-entropy + backward, float32, as in training."""
     module.zero_grad(set_to_none=True)
     logits = readout_logits(module, x)  # (T, V)
@@ -84,11 +86,11 @@ def main() -> None:
         f"median of {args.repeats} runs (ms)"
     )
     ratios, naive_ratios = {}, {}
-    for cell in ("rnn", "lstm", "gru"):
+    for cell in ("rnn", "lstm", "gru", "peephole"):
         t_trace, t_plain, t_naive = time_cell(cell, text, indices, one_hot, args.repeats)
         ratios[cell] = t_trace / t_plain
         naive_ratios[cell] = t_naive / t_plain
-        print(f"{cell:4s}  trace {t_trace:7.2f}   plain {t_plain:7.2f}   naive {t_naive:7.2f}")
+        print(f"{cell:8s}  trace {t_trace:7.2f}   plain {t_plain:7.2f}   naive {t_naive:7.2f}")
     print("naive/plain ratio: " + " ".join(f"{c} {r:.2f}" for c, r in naive_ratios.items()))
     print("trace/plain ratio: " + " ".join(f"{c} {r:.2f}" for c, r in ratios.items()))
 

@@ -9,6 +9,9 @@
     r = sum_t (a_t - mean a)(b_t - mean b) / sqrt(sum_t (a_t - mean a)^2 sum_t (b_t - mean b)^2)
 
 r is undefined (NaN) when either series is constant, e.g. a text without quotes.
+
+Character models only: the features and connectivity's targets are per character, so a word
+model (input "embedding") is refused (`check_analysable`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 from models.connectivity import connectivity, connectivity_targets
 from models.features import text_features
 from models.network import Network
-from models.spec import Limits
+from models.spec import Limits, ModelSpec, SpecError
 
 SATURATED_LOW, SATURATED_HIGH = 0.1, 0.9
 SATURATION_GATES: dict[str, tuple[str, ...]] = {  # the sigmoid gates; g and n are tanh
@@ -84,8 +87,19 @@ def correlations(
     )
 
 
+def check_analysable(spec: ModelSpec) -> None:
+    """Refuse (field `analysis`) a model whose steps are not characters."""
+    if spec.input != "one_hot":
+        raise SpecError(
+            "analysis",
+            f"analysis is for character models; this model reads words (input {spec.input!r}), "
+            "and the text features and connectivity are per character: leave out analysis",
+        )
+
+
 def analyse(net: Network, text: str, limits: Limits | None = None) -> Analysis:
     """Everything above for `net` reading `text` (same checks on the text as the trace)."""
+    check_analysable(net.spec)
     indices = net.encode(text, limits)  # (T,)
     records, logits = net.forward(indices)
     targets = connectivity_targets(net, text, logits)  # (T,)

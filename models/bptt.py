@@ -20,6 +20,11 @@ h_{-1} = 0):
     dW_hh^(k)[t] = dhp_t^(k) h_{t-1}^(k)T     db_hh^(k)[t] = dhp_t^(k)
     dW_y[t]      = dy_t h_t^(L-1)T            db_y[t]      = dy_t
     dp^(k)[t]    = [da_i c_{t-1} | da_f c_{t-1} | da_o c_t]      (peephole LSTM, `weight_ch_l{k}`)
+    dE[t]        = onehot(id(w_t)) dx_t^T     (V, D): zero but row id(w_t)   (word models)
+
+where a word model's input is x_t^(0) = E[id(w_t)] (`embedding.weight`) and
+dx_t = dL/dx_t^(0) = W_ih^(0)T da_t^(0); a word read at several steps gathers every step's dx_t
+in its row of the total.
 
 with dhp_t = dL/d(W_hh h_{t-1} + b_hh): da_t, but da_n * r_t for the GRU's candidate chunk
 (each cell's `hidden_proj_grad`).
@@ -88,16 +93,26 @@ def outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[:, :, None] * b[:, None, :] + 0.0
 
 
+def embedding_grad(word_ids: np.ndarray, d_x: np.ndarray, vocab_size: int) -> WeightGrad:
+    """dL/dE of the words read, `word_ids` (T,), from dL/dx_t `d_x` (T, D): step t's term is
+    zero but row word_ids[t], which is dx_t. (T, V, D)"""
+    by_step = np.zeros((len(word_ids), vocab_size, d_x.shape[1]))
+    by_step[np.arange(len(word_ids)), word_ids] = d_x
+    return weight_grad(by_step)
+
+
 def bptt(
     stack: RecurrentStack,
     inputs: np.ndarray,
     records: list[LayerRecord],
     d_outputs: np.ndarray,
     grads: Gradients,
+    word_ids: np.ndarray | None = None,
 ) -> BPTT:
     """The plain vectors and weight gradients (module docstring) of `grads`, the backward pass
     of dL/dy_t `d_outputs` (T, O) through `records`, the forward pass of `stack` over `inputs`
-    (one-hot indices (T,) or rows (T, I))."""
+    (one-hot indices (T,) or rows (T, I)). With `word_ids` (T,), `inputs` are a word model's
+    embedded rows E[word_ids] and the gradient of `embedding.weight` E is added."""
     below = inputs if inputs.ndim == 2 else np.eye(stack.w_ih(0).shape[1])[inputs]  # (T, I)
     layers: list[LayerBPTT] = []
     weights: dict[str, WeightGrad] = {}
@@ -122,6 +137,10 @@ def bptt(
             if isinstance(layer, PeepholeLSTMLayer):
                 weights[f"weight_ch_l{k}"] = weight_grad(layer.peephole_grad(rec, d_xp))
             below = rec.h
+        if word_ids is not None:  # dx_t = W_ih^(0)T da_t^(0)
+            d_x = unscaled(grads.layers[0].d_xp, grads.layers[0].d_xp_scale) @ stack.w_ih(0)
+            vocab_size = stack.weights["embedding.weight"].shape[0]
+            weights["embedding.weight"] = embedding_grad(word_ids, d_x, vocab_size)
         weights["readout.weight"] = weight_grad(outer(d_outputs, below))  # (T, O, H)
         weights["readout.bias"] = weight_grad(d_outputs)
     result = BPTT(layers, d_outputs, weights)

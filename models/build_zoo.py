@@ -5,7 +5,7 @@ thread, then writes `<id>.safetensors` (float32 weights, PyTorch names) and `<id
 (constructor arguments, training record with the final loss). Same seed, same bytes on the
 same machine (another CPU or PyTorch build may round differently in the last float bits).
 
-Three kinds of recipe:
+Four kinds of recipe:
 
 - `Recipe`: the lecture's "hello" models, full-batch on one short word.
 - `CorpusRecipe`: character models of a corpus (`corpora.py`), trained on random windows
@@ -14,6 +14,8 @@ Three kinds of recipe:
   of `seq_len` characters from a zero state (`corpus_loss`), in float64.
 - `ClassifierRecipe`: many-to-one classifiers of a labelled set (`build_classifiers.py`);
   their final loss is the mean cross-entropy of the class over the training texts.
+- `WordRecipe`: word-level models of a corpus, an embedding before the cell
+  (`build_words.py`); their final loss is the mean next-word cross-entropy over the corpus.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from safetensors.torch import save_file
 
 from models import corpora
 from models.build_classifiers import ClassifierRecipe, sample_example, train_classifier
+from models.build_words import WordRecipe, train_words, word_spec
 from models.labelled import LABELLED_SETS
-from models.spec import ModelSpec, make_spec
+from models.spec import ModelSpec, make_spec, tokenize
 from models.torch_model import build_torch_model, readout_logits
 from models.zoo import CHECKPOINT_DIR
 
@@ -95,7 +98,7 @@ SENTIMENT = (
     "'but' clause at the end decides, so the answer must be carried to the last step. 2,000 "
     "sentences generated from word lists written for Unrolled"
 )
-RECIPES: list[Recipe | CorpusRecipe | ClassifierRecipe] = [
+RECIPES: list[Recipe | CorpusRecipe | ClassifierRecipe | WordRecipe] = [
     Recipe("hello-rnn", "hello: vanilla RNN", f"Tanh RNN, 3 units. {HELLO}", "rnn", 3, "hello"),
     Recipe("hello-lstm", "hello: LSTM", f"LSTM, 3 units. {HELLO}", "lstm", 3, "hello"),
     Recipe("hello-gru", "hello: GRU", f"GRU, 3 units. {HELLO}", "gru", 3, "hello"),
@@ -179,6 +182,17 @@ RECIPES: list[Recipe | CorpusRecipe | ClassifierRecipe] = [
         64,
         steps=4000,
         lr=5e-3,  # at 32 units, 3e-3 and 3000 steps it stays near chance (57 % held out)
+    ),
+    WordRecipe(
+        "zen-words-lstm",
+        "Zen of Python, word by word: LSTM",
+        "LSTM, 64 units, reading words through a 16-dimensional embedding (95 words and "
+        "punctuation marks): the Zen of Python, 174 tokens, learned by heart one word at a time.",
+        "zen",
+        "lstm",
+        64,
+        16,
+        sample_from="Beautiful is better",
     ),
 ]
 SAMPLE_PREFERENCE = {"surnames": "wski", "sentiment": " but "}  # a telling held-out example
@@ -386,12 +400,43 @@ def build_classifier(recipe: ClassifierRecipe, directory: Path) -> float:
     return trained.train_loss
 
 
-def build(recipe: Recipe | CorpusRecipe | ClassifierRecipe, directory: Path) -> float:
+def build_word_model(recipe: WordRecipe, directory: Path) -> float:
+    corpus = CORPORA[recipe.corpus]()
+    weights, final_loss = train_words(recipe, corpus)
+    words = tokenize(corpus.text)
+    hyper = ("steps", "batch_size", "seq_len", "lr", "clip_norm", "seed")
+    training = {
+        "corpus": corpus.name,
+        "source": corpus.source,
+        "characters": len(corpus.text),
+        "words": len(words),
+        "sha256": corpus.sha256,
+        **{k: v for k, v in asdict(recipe).items() if k in hyper},
+        "optimizer": "adam, cosine decay to lr/10, gradient-norm clipping",
+        "loss": "mean cross-entropy (nats/word) over the whole corpus in seq_len windows",
+        "final_loss": round(final_loss, 6),
+    }
+    config = {
+        "id": recipe.id,
+        "title": recipe.title,
+        "description": recipe.description,
+        **word_spec(recipe, words).to_config(),
+        "corpus": corpus.name,
+        "sample": excerpt(corpus.text, recipe.sample_from),
+        "training": training,
+    }
+    write_checkpoint(directory, recipe.id, weights, config)
+    return final_loss
+
+
+def build(recipe: Recipe | CorpusRecipe | ClassifierRecipe | WordRecipe, directory: Path) -> float:
     """Train one recipe and write its checkpoint into `directory`; return the final loss."""
     if isinstance(recipe, Recipe):
         return build_hello(recipe, directory)
     if isinstance(recipe, ClassifierRecipe):
         return build_classifier(recipe, directory)
+    if isinstance(recipe, WordRecipe):
+        return build_word_model(recipe, directory)
     return build_corpus_model(recipe, directory)
 
 

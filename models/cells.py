@@ -125,6 +125,7 @@ class LSTMLayer:
     """
 
     gate_names = ("i", "f", "g", "o")
+    peepholes: np.ndarray | None = None  # (3, H) p_i, p_f, p_o of the peephole LSTM
 
     def __init__(self, w_hh: np.ndarray, b_hh: np.ndarray) -> None:
         self.w_hh = np.ascontiguousarray(w_hh)  # (4H, H)
@@ -167,14 +168,19 @@ class LSTMLayer:
         state = Scaled(2 * size)  # [dh | dc], one scale for both
         dh, dc = state.vec[:size], state.vec[size:]  # views into state.vec
         top = slice(0, size)
+        peep = self.peepholes
         for t in reversed(range(steps)):
             state.add(ext_rows[t], ext_scales[t], top)
-            dc += dh * h_to_c[t]  # total dL/dc_t
-            rows[t], row_scales[t] = state.vec, state.scale
             da = d_xp[t]
-            da[:3] = dc * c_to_a[t]
             da[3] = dh * h_to_a_o[t]
-            dc *= f[t]  # dc_{t-1} = dc_t * f_t
+            dc += dh * h_to_c[t]  # total dL/dc_t ...
+            if peep is not None:
+                dc += da[3] * peep[2]  # ... with a peephole, also through a_o
+            rows[t], row_scales[t] = state.vec, state.scale
+            da[:3] = dc * c_to_a[t]
+            dc *= f[t]  # dc_{t-1} = dc_t * f_t ...
+            if peep is not None:
+                dc += da[0] * peep[0] + da[1] * peep[1]  # ... and through a_i, a_f of step t
             np.dot(da.reshape(-1), self.w_hh, out=dh)  # dh_{t-1} = W_hh^T da_t
             state.renormalize()
         log_h = log10_norms(rows[:, :size], row_scales)
@@ -274,7 +280,8 @@ class PeepholeLSTMLayer(LSTMLayer):
 
         a_i += p_i * c_{t-1},   a_f += p_f * c_{t-1},   a_o += p_o * c_t     (else as LSTMLayer)
 
-    Backward, with dh_t the total adjoint of h_t and dc_t(from t+1) what reaches c_t from later:
+    Backward (LSTMLayer.backward, which adds the peephole terms), with dh_t the total adjoint
+    of h_t and dc_t(from t+1) what reaches c_t from later:
 
         da_o  = dh_t * tanh(c_t) * o_t (1 - o_t)
         dc_t  = dc_t(from t+1) + dh_t * o_t * (1 - tanh^2 c_t) + da_o * p_o
@@ -285,7 +292,8 @@ class PeepholeLSTMLayer(LSTMLayer):
 
     def __init__(self, w_hh: np.ndarray, b_hh: np.ndarray, w_ch: np.ndarray) -> None:
         super().__init__(w_hh, b_hh)
-        self.p_i, self.p_f, self.p_o = w_ch.reshape(3, self.hidden_size)  # (H,) each
+        self.peepholes = w_ch.reshape(3, self.hidden_size)  # (3, H)
+        self.p_i, self.p_f, self.p_o = self.peepholes  # (H,) each
 
     def forward(self, xp: np.ndarray) -> LayerRecord:
         steps, size = xp.shape[0], self.hidden_size
@@ -305,41 +313,6 @@ class PeepholeLSTMLayer(LSTMLayer):
             h_prev = h[t] = o_t * np.tanh(c_prev)
         named = {name: gates[:, k] for k, name in enumerate(self.gate_names)}
         return LayerRecord(h=h, c=c, gates=named)
-
-    def backward(
-        self, rec: LayerRecord, ext_rows: np.ndarray, ext_scales: np.ndarray
-    ) -> LayerGradients:
-        assert rec.c is not None
-        steps, size = rec.h.shape
-        i, f, g, o = (rec.gates[name] for name in self.gate_names)  # (T, H) each
-        c_prev = np.vstack([np.zeros((1, size)), rec.c[:-1]])  # (T, H) c_{t-1}
-        tanh_c = np.tanh(rec.c)
-        # Local derivatives for all t at once.
-        h_to_c = o * (1.0 - tanh_c**2)  # (T, H)
-        c_to_a = np.stack(  # (T, 3, H): dc_t -> da_i, da_f, da_g
-            [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g**2)], axis=1
-        )
-        h_to_a_o = tanh_c * o * (1 - o)  # (T, H)
-        d_xp = np.zeros((steps, 4, size))  # (T, 4, H) da_t, at scale rows_scales[t]
-        rows, row_scales = np.zeros((steps, 2 * size)), np.full(steps, -math.inf)
-        state = Scaled(2 * size)  # [dh | dc], one scale for both
-        dh, dc = state.vec[:size], state.vec[size:]  # views into state.vec
-        top = slice(0, size)
-        for t in reversed(range(steps)):
-            state.add(ext_rows[t], ext_scales[t], top)
-            da = d_xp[t]
-            da[3] = dh * h_to_a_o[t]
-            dc += dh * h_to_c[t] + da[3] * self.p_o  # total dL/dc_t
-            rows[t], row_scales[t] = state.vec, state.scale
-            da[:3] = dc * c_to_a[t]
-            dc *= f[t]
-            dc += da[0] * self.p_i + da[1] * self.p_f  # dc_{t-1}, through c_t and the peepholes
-            np.dot(da.reshape(-1), self.w_hh, out=dh)  # dh_{t-1} = W_hh^T da_t
-            state.renormalize()
-        log_h = log10_norms(rows[:, :size], row_scales)
-        log_c = log10_norms(rows[:, size:], row_scales)
-        d_h, d_c = rows[:, :size], rows[:, size:]  # (T, H) each
-        return LayerGradients(log_h, log_c, d_xp.reshape(steps, 4 * size), row_scales, d_h, d_c)
 
     def peephole_grad(self, rec: LayerRecord, d_xp: np.ndarray) -> np.ndarray:
         """Each step's term of dL/dp, (T, 3H) chunks p_i | p_f | p_o, from the plain dL/dxp_t."""

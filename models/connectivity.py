@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.cells import GRULayer, Layer, LayerRecord, LSTMLayer, PeepholeLSTMLayer
+from models.cells import GRULayer, Layer, LayerRecord, LSTMLayer
 from models.network import Network
 from models.scaled import HIGH, LOW, ScaledOverflow
 
@@ -57,9 +57,7 @@ class RowBackward:
             )
             self.h_to_a_o = tanh_c * o * (1 - o)  # (T, H)
             self.forget = f
-            self.peep = (
-                (layer.p_i, layer.p_f, layer.p_o) if isinstance(layer, PeepholeLSTMLayer) else None
-            )
+            self.peep = layer.peepholes  # (3, H) p_i, p_f, p_o; None for the plain LSTM
         elif isinstance(layer, GRULayer):
             assert rec.hn is not None
             r, z, n = (rec.gates[name] for name in layer.gate_names)

@@ -6,12 +6,13 @@ The model first reads the prompt; then at every step
     q_t = softmax(logits_t / temperature)          the distribution sampled from
     x_{t+1} = onehot(c_t),  c_t ~ q_t              (temperature 0: c_t = argmax p_t)
 
-with the hidden state carried from step to step (one-to-many, as at test time). Sampling uses
-a NumPy generator seeded by `seed`, so the same call gives the same text. The steps run
-through the equivalent `torch.nn` module in float64, so every p_t equals the trace's
-probabilities of the generated text (to float64 rounding). Weights so large that a hidden
-state or a logit overflows float64 are refused, as a trace refuses them: a NaN probability
-would otherwise reach the answer as null.
+with the hidden state carried from step to step (one-to-many, as at test time). Character
+models only: a word model (input "embedding") is refused. Sampling uses a NumPy generator
+seeded by `seed`, so the same call gives the same text. The steps run through the equivalent
+`torch.nn` module in float64, so every p_t equals the trace's probabilities of the generated
+text (to float64 rounding). Weights so large that a hidden state or a logit overflows float64
+are refused, as a trace refuses them: a NaN probability would otherwise reach the answer as
+null.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ def check_request(
             "model",
             f"the model is a {net.spec.output} model: it scores its {len(net.spec.classes)} "
             "classes, not the next character, so it cannot write text",
+        )
+    if net.spec.input != "one_hot":
+        raise SpecError(
+            "model",
+            f"the model reads words (input {net.spec.input!r}); generation writes characters, "
+            "so it needs a character model (input 'one_hot')",
         )
     if not prompt:
         raise SpecError("prompt", "prompt is empty; the model needs at least 1 character to read")

@@ -1,5 +1,6 @@
-"""Import a user's model: a `torch.nn.RNN/LSTM/GRU` + `nn.Linear` state_dict, from bytes or
-from Python, validated into a model spec with its weights labelled by gate.
+"""Import a user's model: a `torch.nn.RNN/LSTM/GRU` + `nn.Linear` state_dict (with an
+`nn.Embedding` before the cell for a word model), from bytes or from Python, validated into a
+model spec with its weights labelled by gate.
 
 A file is read as data, never as code (`models.tensor_files`: safetensors, or a `torch.save`
 archive whose pickle may name only tensors and containers). Nothing is written to disk, and no
@@ -13,6 +14,12 @@ prefix given, the one every recurrent tensor shares is used. The readout `nn.Lin
 under `readout` (or another prefix) and renamed `readout.weight` / `readout.bias`. The cell
 follows from weight_hh_l0's shape (G*H, H): G = 1 rnn, 4 lstm (i|f|g|o), 3 gru (r|z|n); an
 LSTM with peepholes (`weight_ch_l0`, `peephole.py`) is a peephole LSTM.
+
+A word model: a tensor whose module is called `embedding` or `embed` (`embedding.weight`, or
+under a prefix: `model.embed.weight`) is the nn.Embedding, renamed `embedding.weight`; its shape
+(V, D) gives embedding_dim D, and `vocab` then lists V words (a JSON list, or a string of words
+separated by whitespace). Without one, the model is a character model and `vocab` its
+characters.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from models.tensor_files import FLOAT_DTYPES, StoredTensor, Unsupported, read_te
 RECURRENT_KEY = re.compile(
     r"^(?P<prefix>.*?)(?P<name>(weight|bias)_(ih|hh|hr|ch)_l\d+(_reverse)?)$"
 )
+EMBEDDING_KEY = re.compile(r"^(.*\.)?(embedding|embed)\.weight$")
 CELL_BY_GATES = {1: "rnn", 3: "gru", 4: "lstm"}  # 4 is a peephole LSTM with `weight_ch_l*`
 SUPPORTED = "the supported dtypes are " + ", ".join(FLOAT_DTYPES)
 T = TypeVar("T")
@@ -109,8 +117,9 @@ class ImportedModel:
         return rows
 
 
-def parse_vocab(value: str) -> list[str]:
-    """A JSON list of strings if `value` is one (`["a", "b"]`), else its characters (`"ab"`)."""
+def form_vocab(value: str) -> list[str] | str:
+    """A JSON list of strings if `value` is one (`["a", "b"]`), else `value` as it is: a
+    character model's characters or a word model's words (`vocab_entries`)."""
     if value.startswith("["):
         try:
             parsed = json.loads(value)
@@ -118,7 +127,19 @@ def parse_vocab(value: str) -> list[str]:
             parsed = None
         if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
             return parsed
-    return list(value)
+    return value
+
+
+def vocab_entries(vocab: list[str] | str, words: bool) -> list[str]:
+    """The vocabulary as a list: a string is its characters, or (`words`) split on whitespace."""
+    if isinstance(vocab, str):
+        return vocab.split() if words else list(vocab)
+    return list(vocab)
+
+
+def parse_vocab(value: str) -> list[str]:
+    """A character vocabulary: a JSON list of strings (`["a", "b"]`), or characters (`"ab"`)."""
+    return vocab_entries(form_vocab(value), words=False)
 
 
 def is_text(value: str) -> bool:
@@ -139,8 +160,9 @@ def check_vocab_text(vocab: list[str]) -> None:
 
 
 def most_tensors(limits: Limits) -> int:
-    """The tensors of the largest model within the limits: 4 per layer and the readout's 2."""
-    return 4 * limits.max_layers + 2
+    """The tensors of the largest model within the limits: 5 per layer (a peephole LSTM's 4
+    and its peepholes), the embedding and the readout's 2."""
+    return 5 * limits.max_layers + 3
 
 
 def largest_tensor(limits: Limits) -> int:
@@ -232,7 +254,8 @@ def check_names_and_shapes(spec: ModelSpec, weights: Mapping[str, Declared]) -> 
 
 
 def rename(tensors: Mapping[str, T], prefix: str | None, readout: str) -> dict[str, T]:
-    """The contract's names: the recurrent prefix dropped, the readout called `readout`."""
+    """The contract's names: the recurrent prefix dropped, the readout called `readout`, the
+    embedding (if any, `EMBEDDING_KEY`) `embedding`."""
     recurrent = {key: RECURRENT_KEY.match(key) for key in tensors}
     matched = {key: m for key, m in recurrent.items() if m is not None}
     for key, m in matched.items():
@@ -251,6 +274,11 @@ def rename(tensors: Mapping[str, T], prefix: str | None, readout: str) -> dict[s
                 "name the recurrent module's with `prefix`",
             )
         prefix = prefixes[0] if prefixes else ""
+    embeddings = [key for key in tensors if EMBEDDING_KEY.match(key)]
+    if len(embeddings) > 1:
+        raise SpecError(
+            "file", f"the file has {len(embeddings)} embeddings {embeddings[:5]!r}; a model has one"
+        )
     readout_names = {f"{readout}.weight": "readout.weight", f"{readout}.bias": "readout.bias"}
     if f"{readout}.weight" not in tensors:
         raise SpecError(
@@ -263,6 +291,8 @@ def rename(tensors: Mapping[str, T], prefix: str | None, readout: str) -> dict[s
         found = matched.get(key)
         if key in readout_names:
             new = readout_names[key]
+        elif key in embeddings:
+            new = "embedding.weight"
         elif found is not None and found["prefix"] == prefix:
             new = found["name"]
         else:
@@ -300,6 +330,39 @@ def infer_cell(weights: Mapping[str, Declared], cell: str | None) -> tuple[str, 
     return inferred, shape[1], layers
 
 
+def input_size(weights: Mapping[str, Declared], vocab: list[str]) -> int | None:
+    """A word model's embedding_dim D (None for a character model), once the sizes agree: layer 0
+    reads len(vocab) one-hot columns, or the D columns of an embedding of len(vocab) rows."""
+    inputs = weights["weight_ih_l0"].shape if "weight_ih_l0" in weights else ()
+    columns = inputs[1] if len(inputs) == 2 else None
+    if "embedding.weight" not in weights:
+        if columns is not None and columns != len(vocab):
+            raise SpecError(
+                "vocab",
+                f"vocab has {len(vocab)} characters but weight_ih_l0 has {columns} input "
+                f"columns (shape {list(inputs)}); the vocabulary lists one character per input",
+            )
+        return None
+    shape = weights["embedding.weight"].shape
+    if len(shape) != 2:
+        raise SpecError(
+            "file", f"the embedding has shape {list(shape)}; an nn.Embedding's weight is [V, D]"
+        )
+    if shape[0] != len(vocab):
+        raise SpecError(
+            "vocab",
+            f"vocab has {len(vocab)} words but the embedding has {shape[0]} rows (shape "
+            f"{list(shape)}); the vocabulary lists one word per row",
+        )
+    if columns is not None and columns != shape[1]:
+        raise SpecError(
+            "file",
+            f"weight_ih_l0 has {columns} input columns (shape {list(inputs)}) but the embedding "
+            f"has {shape[1]} (shape {list(shape)}); layer 0 reads the embedded words, D values",
+        )
+    return shape[1]
+
+
 def from_state_dict(
     state_dict: Mapping[str, Any],
     vocab: list[str] | str,
@@ -311,26 +374,31 @@ def from_state_dict(
     source: dict[str, Any] | None = None,
 ) -> ImportedModel:
     """A validated model from a state_dict (tensors, arrays or a file's StoredTensors) and its
-    vocabulary; values are read only once names, dtypes and shapes are the model's."""
+    vocabulary (a string: its characters, or a word model's words separated by whitespace);
+    values are read only once names, dtypes and shapes are the model's."""
     if cell is not None and cell not in GATES_PER_CELL:
         cells = ", ".join(repr(c) for c in GATES_PER_CELL)
         raise SpecError("cell", f"cell {cell!r} is not one of {cells}")
     limits = limits or Limits()
-    vocab = list(vocab)
-    check_vocab_text(vocab)
+    check_vocab_text(vocab_entries(vocab, words=False))
     found = entries(state_dict, limits)
     renamed = rename(found, prefix, readout)
     weights = {name: checked(name, tensor, limits) for name, tensor in renamed.items()}
     cell, hidden_size, num_layers = infer_cell(weights, cell)
-    inputs = weights["weight_ih_l0"].shape if "weight_ih_l0" in weights else ()
-    if len(inputs) == 2 and inputs[1] != len(vocab):
-        raise SpecError(
-            "vocab",
-            f"vocab has {len(vocab)} characters but weight_ih_l0 has {inputs[1]} input columns "
-            "(shape " + str(list(inputs)) + "); the vocabulary lists one character per input",
-        )
+    words = "embedding.weight" in weights
+    vocab = vocab_entries(vocab, words)
+    embedding_dim = input_size(weights, vocab)
     try:
-        spec = make_spec(cell, vocab, hidden_size, num_layers, nonlinearity, limits)
+        spec = make_spec(
+            cell,
+            vocab,
+            hidden_size,
+            num_layers,
+            nonlinearity,
+            limits,
+            input="embedding" if words else "one_hot",
+            embedding_dim=embedding_dim,
+        )
     except SpecError as error:
         field = error.field if error.field in ("vocab", "nonlinearity") else "file"
         raise SpecError(field, error.message) from error

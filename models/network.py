@@ -1,7 +1,8 @@
 """A stacked recurrent model in float64, and the one forward/backward driver every gradient of
 `models/` runs through: the trace, the lab's probe and the gradient explorer.
 
-    x_t                                          (I,)   one-hot character, or real values
+    x_t                                          (I,)   one-hot character, embedded word,
+                                                        or real values
     h_t^(0) = cell(x_t, h_{t-1}^(0))             (H,)   layer 0 reads the input
     h_t^(k) = cell(h_t^(k-1), h_{t-1}^(k))       (H,)   layer k reads the layer below
     y_t = W_y h_t^(L-1) + b_y                    (O,)   `readout.weight`, `readout.bias`
@@ -19,7 +20,9 @@ beyond float64's range, and -inf only where a gradient is exactly zero. `bptt.py
 same adjoints back as plain vectors and adds each weight's gradient, step by step.
 
 A character model (`Network`) reads x_t = onehot(text[t]) and its outputs are logits over the
-vocabulary (I = O = V).
+vocabulary (I = O = V). A word model reads x_t = E[id(w_t)], the row of its embedding E
+(`embedding.weight`, (V, D)) for the t-th word (I = D); dL/dx_t is then the gradient of the
+embedded vector, and dL/dE gathers it in the rows of the words read (`bptt.py`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,14 @@ from models.cells import (
     RNNLayer,
 )
 from models.scaled import log10_norms, scaled_rows
-from models.spec import Limits, ModelSpec, SpecError, unknown_characters, validate_weights
+from models.spec import (
+    Limits,
+    ModelSpec,
+    SpecError,
+    unknown_characters,
+    unknown_words,
+    validate_weights,
+)
 
 
 @dataclass(frozen=True)
@@ -121,18 +131,22 @@ class RecurrentStack:
 
 
 class Network(RecurrentStack):
-    """A character model: the validated float64 weights of a model spec. It reads characters."""
+    """A character or word model: the validated float64 weights of a model spec. It reads the
+    characters of a text, or its words (`ModelSpec.tokens`)."""
 
     def __init__(self, spec: ModelSpec, tensors: Mapping[str, np.ndarray]) -> None:
         super().__init__(spec.cell, spec.nonlinearity, validate_weights(spec, tensors))
         self.spec = spec
-        self.char_index = {ch: k for k, ch in enumerate(spec.vocab)}
+        self.char_index = {token: k for k, token in enumerate(spec.vocab)}  # character or word
 
     def encode(self, text: str, limits: Limits | None = None) -> np.ndarray:
-        """Character indices of `text`, (T,); errors name the characters and the limit."""
+        """Token indices of `text` into the vocabulary, (T,); errors name the characters or
+        words and the limit."""
         limits = limits or Limits()
         if not text:
             raise SpecError("text", "text is empty; it needs at least 1 character")
+        if self.spec.input == "embedding":
+            return self.encode_words(text, limits)
         if len(text) > limits.max_text_chars:
             raise SpecError(
                 "text", f"text has {len(text)} characters; the limit is {limits.max_text_chars}"
@@ -140,3 +154,25 @@ class Network(RecurrentStack):
         if error := unknown_characters("text", text, self.spec.vocab):
             raise error
         return np.array([self.char_index[ch] for ch in text], dtype=np.int64)
+
+    def encode_words(self, text: str, limits: Limits) -> np.ndarray:
+        """Word indices of `text`'s tokens (`tokenize`), (T,)."""
+        tokens = self.spec.tokens(text)
+        if not tokens:
+            raise SpecError(
+                "text", "text has no words; it needs at least 1 word or punctuation mark"
+            )
+        if len(tokens) > limits.max_text_chars:
+            raise SpecError(
+                "text", f"text has {len(tokens)} words; the limit is {limits.max_text_chars}"
+            )
+        if error := unknown_words("text", tokens, self.spec.vocab):
+            raise error
+        return np.array([self.char_index[token] for token in tokens], dtype=np.int64)
+
+    def inputs(self, indices: np.ndarray) -> np.ndarray:
+        """What layer 0 reads for token indices (T,): the indices themselves, one-hot inputs
+        (`input_projection`), or for a word model the embedded rows E[indices], (T, D)."""
+        if self.spec.input == "embedding":
+            return self.weights["embedding.weight"][indices]
+        return indices

@@ -1,20 +1,25 @@
-"""Model specs: what a recurrent character model is, and the exact tensors it must carry.
+"""Model specs: what a recurrent character or word model is, and the exact tensors it must carry.
 
-A model is `torch.nn.RNN/LSTM/GRU(input_size=len(vocab), hidden_size, num_layers)` plus an
-`nn.Linear(hidden_size, O)` called `readout`. Its weights use PyTorch's names and layout
-exactly, so any state_dict of those modules loads unchanged:
+A model is `torch.nn.RNN/LSTM/GRU(input_size=I_0, hidden_size, num_layers)` plus an
+`nn.Linear(hidden_size, O)` called `readout` (and, for a word model, an `nn.Embedding(V, D)`
+called `embedding` before the cell). Its weights use PyTorch's names and layout exactly, so
+any state_dict of those modules loads unchanged, in this order (the module's state_dict order):
 
-    weight_ih_l{k}  (G*H, I_k)   I_0 = V, I_k = H for k > 0
-    weight_hh_l{k}  (G*H, H)
-    bias_ih_l{k}    (G*H,)       optional: a missing bias is zero
-    bias_hh_l{k}    (G*H,)       optional
-    readout.weight  (O, H)
-    readout.bias    (O,)         optional
+    weight_ih_l{k}    (G*H, I_k)   I_0 = V (one_hot) or D (embedding), I_k = H for k > 0
+    weight_hh_l{k}    (G*H, H)
+    bias_ih_l{k}      (G*H,)       optional: a missing bias is zero
+    bias_hh_l{k}      (G*H,)       optional
+    embedding.weight  (V, D)       embedding models only: row v is the vector of word v
+    readout.weight    (O, H)
+    readout.bias      (O,)         optional
 
-Its kind says what goes in and what comes out. The input is one-hot over `vocab` (`input`
-"one_hot"). The output (`output`) is either the next character ("next_token": O = V, a loss at
-every step with a next character) or a class of the whole text ("class": O = len(classes), many
-to one, the loss on the last step's readout only).
+Its kind says what goes in and what comes out. The input (`input`) is either a character,
+one-hot over `vocab` ("one_hot": x_t = onehot(text[t])), or a word looked up in the embedding
+("embedding": x_t = E[id(w_t)], `vocab` lists the words, `embedding_dim` is D). A word model
+reads the tokens of `tokenize` (words, with inner apostrophes, and single punctuation marks).
+The output (`output`) is either the next token ("next_token": O = V, a loss at every step with
+a next token) or a class of the whole text ("class": O = len(classes), many to one, the loss on
+the last step's readout only).
 
 with G = 1 (rnn), 4 (lstm: chunks i|f|g|o) or 3 (gru: chunks r|z|n). The peephole LSTM
 (`peephole.py`) is an LSTM with one more tensor per layer, optional (missing: zero, a plain LSTM):
@@ -24,6 +29,7 @@ with G = 1 (rnn), 4 (lstm: chunks i|f|g|o) or 3 (gru: chunks r|z|n). The peephol
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,10 +39,13 @@ import numpy as np
 
 Cell = Literal["rnn", "lstm", "gru", "peephole"]
 Nonlinearity = Literal["tanh", "relu"]
-InputKind = Literal["one_hot"]
+InputKind = Literal["one_hot", "embedding"]
+INPUT_KINDS: tuple[InputKind, ...] = ("one_hot", "embedding")
 OutputKind = Literal["next_token", "class"]
 OUTPUT_KINDS: tuple[OutputKind, ...] = ("next_token", "class")
 MAX_CLASS_NAME = 40  # characters of one class label
+MAX_WORD = 40  # characters of one word of an embedding model's vocabulary
+TOKEN = re.compile(r"\w+(?:'\w+)*|[^\w\s]")  # a word (inner apostrophes kept) or a punctuation mark
 
 CELLS: tuple[Cell, ...] = ("rnn", "lstm", "gru", "peephole")
 GATES_PER_CELL: dict[str, int] = {"rnn": 1, "lstm": 4, "gru": 3, "peephole": 4}
@@ -70,12 +79,12 @@ class Limits:
     max_text_chars: int = 2000  # characters traced in one request
     max_hidden_size: int = 256  # units per layer
     max_layers: int = 3  # stacked layers
-    max_vocab: int = 256  # distinct characters
+    max_vocab: int = 256  # distinct characters (or words)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """The constructor arguments of a character model (no weights)."""
+    """The constructor arguments of a character or word model (no weights)."""
 
     cell: Cell
     vocab: tuple[str, ...]
@@ -84,6 +93,8 @@ class ModelSpec:
     nonlinearity: Nonlinearity = "tanh"  # rnn only; lstm and gru ignore it
     output: OutputKind = "next_token"
     classes: tuple[str, ...] = ()  # the readout's labels, output "class" only
+    input: InputKind = "one_hot"
+    embedding_dim: int | None = None  # D, input "embedding" only
     gate_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -94,17 +105,22 @@ class ModelSpec:
         return len(self.vocab)
 
     @property
-    def input(self) -> InputKind:
-        return "one_hot"
+    def input_size(self) -> int:
+        """I_0: what layer 0 reads, a one-hot vector over the vocabulary or an embedding."""
+        return self.embedding_dim if self.embedding_dim is not None else self.vocab_size
+
+    def tokens(self, text: str) -> list[str]:
+        """What the model reads of `text`, one token per step: its characters, or its words."""
+        return tokenize(text) if self.input == "embedding" else list(text)
 
     @property
     def output_size(self) -> int:
-        """O: the readout's rows, a logit per character or per class."""
+        """O: the readout's rows, a logit per token of the vocabulary or per class."""
         return len(self.classes) if self.output == "class" else len(self.vocab)
 
     @property
     def output_labels(self) -> tuple[str, ...]:
-        """What each logit is the score of: a character, or a class."""
+        """What each logit is the score of: a character or word, or a class."""
         return self.classes if self.output == "class" else self.vocab
 
     @property
@@ -112,19 +128,20 @@ class ModelSpec:
         return GATES_PER_CELL[self.cell]
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Every tensor name the model may carry, with its exact shape."""
-        gh, h, v = self.gates_per_unit * self.hidden_size, self.hidden_size, self.vocab_size
-        o = self.output_size
+        """Every tensor name the model may carry, with its exact shape, in state_dict order."""
+        gh, h = self.gates_per_unit * self.hidden_size, self.hidden_size
         shapes: dict[str, tuple[int, ...]] = {}
         for k in range(self.num_layers):
-            shapes[f"weight_ih_l{k}"] = (gh, v if k == 0 else h)
+            shapes[f"weight_ih_l{k}"] = (gh, self.input_size if k == 0 else h)
             shapes[f"weight_hh_l{k}"] = (gh, h)
             shapes[f"bias_ih_l{k}"] = (gh,)
             shapes[f"bias_hh_l{k}"] = (gh,)
             if self.cell == "peephole":
                 shapes[f"weight_ch_l{k}"] = (3 * h,)
-        shapes["readout.weight"] = (o, h)
-        shapes["readout.bias"] = (o,)
+        if self.embedding_dim is not None:
+            shapes["embedding.weight"] = (self.vocab_size, self.embedding_dim)
+        shapes["readout.weight"] = (self.output_size, h)
+        shapes["readout.bias"] = (self.output_size,)
         return shapes
 
     def to_config(self) -> dict[str, object]:
@@ -135,6 +152,7 @@ class ModelSpec:
             "num_layers": self.num_layers,
             "nonlinearity": self.nonlinearity,
             "input": self.input,
+            "embedding_dim": self.embedding_dim,
             "output": self.output,
             "classes": list(self.classes) if self.output == "class" else None,
         }
@@ -152,6 +170,8 @@ def make_spec(
     limits: Limits | None = None,
     output: str = "next_token",
     classes: Sequence[str] | None = None,
+    input: str = "one_hot",
+    embedding_dim: int | None = None,
 ) -> ModelSpec:
     """Validate constructor arguments against `limits` and return the spec."""
     limits = limits or Limits()
@@ -159,20 +179,9 @@ def make_spec(
         raise SpecError("cell", f"cell {cell!r} is not one of {', '.join(repr(c) for c in CELLS)}")
     if nonlinearity not in ("tanh", "relu"):
         raise SpecError("nonlinearity", f"nonlinearity {nonlinearity!r} is not 'tanh' or 'relu'")
-    vocab = tuple(vocab)
-    if not vocab:
-        raise SpecError("vocab", "vocab is empty; it needs at least one character")
-    if len(vocab) > limits.max_vocab:  # first: the checks below read every entry
-        raise SpecError(
-            "vocab", f"vocab has {len(vocab)} characters; the limit is {limits.max_vocab}"
-        )
-    bad = [s for s in vocab if not isinstance(s, str) or len(s) != 1]
-    if bad:
-        shown = ", ".join(repr(s)[:20] for s in bad[:5])  # an entry may be megabytes long
-        raise SpecError("vocab", f"vocab entries must be single characters; got [{shown}]")
-    repeated = sorted(ch for ch, count in Counter(vocab).items() if count > 1)
-    if repeated:
-        raise SpecError("vocab", f"vocab repeats {repeated!r}; each character may appear once")
+    if input not in INPUT_KINDS:
+        raise SpecError("input", f"input {input!r} is not 'one_hot' or 'embedding'")
+    vocab = check_vocab(tuple(vocab), input == "embedding", limits)
     if not 1 <= hidden_size <= limits.max_hidden_size:
         raise SpecError(
             "hidden_size",
@@ -183,8 +192,72 @@ def make_spec(
             "num_layers",
             f"num_layers is {num_layers}; it must be between 1 and {limits.max_layers}",
         )
+    check_embedding_dim(input, embedding_dim, limits)
     labels = check_classes(output, classes, limits)
-    return ModelSpec(cell, vocab, hidden_size, num_layers, nonlinearity, output, labels)  # type: ignore[arg-type]
+    return ModelSpec(
+        cell,  # type: ignore[arg-type]
+        vocab,
+        hidden_size,
+        num_layers,
+        nonlinearity,  # type: ignore[arg-type]
+        output,  # type: ignore[arg-type]
+        labels,
+        input,  # type: ignore[arg-type]
+        embedding_dim,
+    )
+
+
+def check_vocab(vocab: tuple[str, ...], words: bool, limits: Limits) -> tuple[str, ...]:
+    """A one-hot model's vocabulary: distinct single characters; an embedding model's: distinct
+    words of 1 to MAX_WORD characters without whitespace. Both within `limits.max_vocab`."""
+    kind, one = ("words", "word") if words else ("characters", "character")
+    if not vocab:
+        raise SpecError("vocab", f"vocab is empty; it needs at least one {one}")
+    if len(vocab) > limits.max_vocab:  # first: the checks below read every entry
+        raise SpecError("vocab", f"vocab has {len(vocab)} {kind}; the limit is {limits.max_vocab}")
+    if words:
+        bad = [s for s in vocab if not is_word(s)]
+        rule = f"words of 1 to {MAX_WORD} characters without whitespace"
+    else:
+        bad = [s for s in vocab if not isinstance(s, str) or len(s) != 1]
+        rule = "single characters"
+    if bad:
+        shown = ", ".join(repr(s)[:20] for s in bad[:5])  # an entry may be megabytes long
+        raise SpecError("vocab", f"vocab entries must be {rule}; got [{shown}]")
+    repeated = sorted(entry for entry, count in Counter(vocab).items() if count > 1)
+    if repeated:
+        raise SpecError("vocab", f"vocab repeats {repeated[:20]!r}; each {one} may appear once")
+    return vocab
+
+
+def is_word(entry: object) -> bool:
+    """Whether `entry` can be a word of an embedding model's vocabulary."""
+    return (
+        isinstance(entry, str)
+        and 1 <= len(entry) <= MAX_WORD
+        and not any(ch.isspace() for ch in entry)
+    )
+
+
+def check_embedding_dim(input: str, embedding_dim: int | None, limits: Limits) -> None:
+    """D: required for an embedding model, within 1..max_hidden_size; absent for one_hot."""
+    if input == "one_hot":
+        if embedding_dim is not None:
+            raise SpecError(
+                "embedding_dim",
+                f"embedding_dim is {embedding_dim}; it is for input 'embedding' only (a one_hot "
+                "model reads one-hot vectors of len(vocab))",
+            )
+        return
+    if embedding_dim is None:
+        raise SpecError(
+            "embedding_dim", "embedding_dim is missing; an embedding model needs its size D"
+        )
+    if not 1 <= embedding_dim <= limits.max_hidden_size:
+        raise SpecError(
+            "embedding_dim",
+            f"embedding_dim is {embedding_dim}; it must be between 1 and {limits.max_hidden_size}",
+        )
 
 
 def check_classes(output: str, classes: Sequence[str] | None, limits: Limits) -> tuple[str, ...]:
@@ -234,6 +307,29 @@ def unknown_characters(field: str, text: str, vocab: Sequence[str]) -> SpecError
         field,
         f"{field} has character(s) {unknown[:20]!r} that are not in the model's vocabulary of "
         f"{len(vocab)} characters{known}",
+    )
+
+
+def tokenize(text: str) -> list[str]:
+    """The tokens an embedding model reads, by one rule (`TOKEN`): words (letters, digits and
+    underscores, with inner apostrophes: "don't") and single punctuation marks, in order, case
+    kept; whitespace separates them and is not a token.
+
+        tokenize("Don't stop, now!")  ->  ["Don't", "stop", ",", "now", "!"]
+    """
+    return TOKEN.findall(text)
+
+
+def unknown_words(field: str, tokens: Sequence[str], vocab: Sequence[str]) -> SpecError | None:
+    """The error for tokens outside a word model's `vocab`, naming up to 20 (None if none)."""
+    known = set(vocab)
+    unknown = sorted({token for token in tokens if token not in known})
+    if not unknown:
+        return None
+    return SpecError(
+        field,
+        f"{field} has {len(unknown)} word(s) that are not in the model's vocabulary of "
+        f"{len(vocab)} words: {[word[:MAX_WORD] for word in unknown[:20]]!r}",
     )
 
 

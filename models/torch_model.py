@@ -1,8 +1,9 @@
 """Bridge to PyTorch: build the equivalent `torch.nn` model, and move weights both ways.
 
-`build_torch_model(spec)` is `nn.RNN/LSTM/GRU(len(vocab), hidden_size, num_layers)` (or our
-`PeepholeLSTM`, which torch.nn lacks) with an `nn.Linear` child called `readout`, so its
-state_dict has exactly the contract's names.
+`build_torch_model(spec)` is `nn.RNN/LSTM/GRU(I_0, hidden_size, num_layers)` (or our
+`PeepholeLSTM`, which torch.nn lacks) with an `nn.Linear` child called `readout`, and for a word
+model an `nn.Embedding(len(vocab), embedding_dim)` child called `embedding` (I_0 = D; else
+I_0 = len(vocab)), so its state_dict has exactly the contract's names, in its order.
 """
 
 from __future__ import annotations
@@ -26,23 +27,29 @@ TORCH_CLASSES: dict[str, Callable[..., nn.Module]] = {
 
 
 def build_torch_model(spec: ModelSpec, dtype: torch.dtype = torch.float32) -> nn.Module:
-    """The torch.nn module a spec describes, with a `readout` linear layer; weights random."""
+    """The torch.nn module a spec describes, with a `readout` linear layer (and an `embedding`
+    for a word model); weights random."""
     module: nn.Module
     if spec.cell == "rnn":
         module = nn.RNN(
-            input_size=spec.vocab_size,
+            input_size=spec.input_size,
             hidden_size=spec.hidden_size,
             num_layers=spec.num_layers,
             nonlinearity=spec.nonlinearity,
         )
     else:
-        module = TORCH_CLASSES[spec.cell](spec.vocab_size, spec.hidden_size, spec.num_layers)
+        module = TORCH_CLASSES[spec.cell](spec.input_size, spec.hidden_size, spec.num_layers)
+    if spec.embedding_dim is not None:  # registered before `readout`: the state_dict's order
+        module.embedding = nn.Embedding(spec.vocab_size, spec.embedding_dim)
     module.readout = nn.Linear(spec.hidden_size, spec.output_size)
     return module.to(dtype)
 
 
 def readout_logits(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Run a module from `build_torch_model` on one-hot inputs (T, V): logits (T, V)."""
+    """Run a module from `build_torch_model` on its inputs: one-hot rows (T, V) or (T, B, V), or
+    for a word model word indices (T,) or (T, B), embedded first. Logits (T, O) or (T, B, O)."""
+    if hasattr(module, "embedding"):
+        x = module.get_submodule("embedding")(x)  # (T, D) or (T, B, D)
     output, _ = module(x)
     readout: nn.Module = module.get_submodule("readout")
     logits: torch.Tensor = readout(output)

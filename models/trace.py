@@ -1,14 +1,15 @@
 """Trace a text through a model: every internal at every step, and per-step gradient norms.
 
-The model reads every character. A next-character model's target at step t is text[t+1], so
-the last step has none:
+The model reads every token of the text: its characters, or for a word model (input
+"embedding") its words (`spec.tokenize`), each looked up in the embedding, x_t = E[id(w_t)].
+A next-token model's target at step t is the token t+1, so the last step has none:
 
     loss_t = -log softmax(logits_t)[target_t]
     L = sum_t loss_t            (loss="all")
     L = loss_{T-2}              (loss="last": the last step that has a target)
 
 A class model (many to one) has one target, the text's class `label`, at its last step: its
-readout at every step is the class distribution after reading text[:t+1], but only the last one
+readout at every step is the class distribution after reading tokens 0..t, but only the last one
 is scored, so "all" and "last" are the same loss,
 
     L = loss_{T-1} = -log softmax(logits_{T-1})[label]
@@ -41,7 +42,7 @@ import numpy as np
 
 from models.bptt import BPTT, bptt
 from models.network import Network
-from models.spec import Limits, SpecError
+from models.spec import Limits, ModelSpec, SpecError
 
 LossMode = Literal["all", "last"]
 
@@ -60,17 +61,19 @@ class LayerTrace:
 
 @dataclass(frozen=True)
 class Trace:
-    tokens: list[str]  # T input characters
-    targets: list[str | None]  # T next characters, None at the last step
+    tokens: list[str]  # T input tokens: characters, or words
+    targets: list[str | None]  # T next tokens, None at the last step (and for class models)
     layers: list[LayerTrace]
     logits: np.ndarray  # (T, V)
     probs: np.ndarray  # (T, V) softmax of logits
     loss: np.ndarray  # (T,) cross-entropy per step, NaN where there is no target
-    grad_input: np.ndarray  # (T,) log10 ||dL/dx_t|| of the one-hot input, -inf where zero
+    grad_input: np.ndarray  # (T,) log10 ||dL/dx_t|| of the input x_t, -inf where zero
     loss_mode: LossMode
     bptt: BPTT | None = None  # the backward pass in numbers, when asked for
     label: str | None = None  # a class model's target class (given, or its prediction)
     label_given: bool = False  # whether `label` came with the request
+    token_ids: np.ndarray | None = None  # (T,) each token's index in the vocabulary
+    embedded: np.ndarray | None = None  # (T, D) x_t = E[token_ids[t]], embedding models only
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -98,16 +101,19 @@ def trace(
         raise SpecError("loss", f"loss {loss!r} is not 'all' or 'last'")
     indices = net.encode(text, limits)  # (T,)
     steps, spec = len(indices), net.spec
-    records, logits = net.forward(indices)
+    tokens = [spec.vocab[k] for k in indices]
+    inputs = net.inputs(indices)  # (T,) one-hot indices, or (T, D) embedded rows
+    word_ids = indices if spec.input == "embedding" else None  # the rows dL/dE gathers in
+    records, logits = net.forward(inputs)
     log_probs = log_softmax(logits)  # (T, O)
     probs = np.exp(log_probs)
 
     label_index = class_label(net, label, logits)
-    if label_index is None:  # next character
+    if label_index is None:  # next token
         has_target = np.arange(steps) < steps - 1
         target_idx = np.append(indices[1:], 0)  # (T,) placeholder at the last step
         in_loss = has_target if loss == "all" else np.arange(steps) == steps - 2
-        targets: list[str | None] = [*text[1:], None]
+        targets: list[str | None] = [*tokens[1:], None]
     else:  # the class, at the last step only
         has_target = in_loss = np.arange(steps) == steps - 1
         target_idx = np.full(steps, label_index)
@@ -118,7 +124,7 @@ def trace(
     grads = net.backward(records, d_logits)
 
     layers = []
-    below: np.ndarray = indices
+    below: np.ndarray = inputs
     for k, (rec, g) in enumerate(zip(records, grads.layers, strict=True)):
         extra = {}
         if net.spec.cell == "peephole":
@@ -129,7 +135,7 @@ def trace(
         layers.append(LayerTrace(rec.h, rec.c, rec.gates, g.log_h, g.log_c, **extra))
         below = rec.h
     return Trace(
-        tokens=list(text),
+        tokens=tokens,
         targets=targets,
         layers=layers,
         logits=logits,
@@ -137,10 +143,17 @@ def trace(
         loss=step_loss,
         grad_input=grads.grad_input,
         loss_mode=loss,
-        bptt=bptt(net, indices, records, d_logits, grads) if backward else None,
+        bptt=bptt(net, inputs, records, d_logits, grads, word_ids) if backward else None,
         label=None if label_index is None else spec.classes[label_index],
         label_given=label is not None,
+        token_ids=indices,
+        embedded=None if word_ids is None else inputs,
     )
+
+
+def token_kind(spec: ModelSpec) -> str:
+    """What one step reads: "word" for an embedding model, else "character"."""
+    return "word" if spec.input == "embedding" else "character"
 
 
 def class_label(net: Network, label: str | None, logits: np.ndarray) -> int | None:

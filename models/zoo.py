@@ -44,6 +44,8 @@ def spec_from_config(config: dict[str, Any]) -> ModelSpec:
         config.get("nonlinearity", "tanh"),
         output=config.get("output", "next_token"),
         classes=config.get("classes"),
+        input=config.get("input", "one_hot"),
+        embedding_dim=config.get("embedding_dim"),
     )
 
 

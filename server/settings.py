@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(2000, ge=1, description="characters in one traced text")
     max_hidden_size: int = Field(256, ge=1, description="hidden units per layer of a model")
     max_layers: int = Field(3, ge=1, description="stacked recurrent layers of a model")
-    max_vocab: int = Field(256, ge=1, description="distinct characters of a model")
+    max_vocab: int = Field(256, ge=1, description="distinct characters (words, classes) of a model")
     max_body_bytes: int = Field(16 * 2**20, ge=1024, description="size of one request body")
     max_held_body_bytes: int = Field(
         32 * 2**20,

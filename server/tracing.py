@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from fastapi import HTTPException
 
-from models.analysis import SATURATION_GATES, Analysis, analyse
+from models.analysis import SATURATION_GATES, Analysis, analyse, check_analysable
 from models.bptt import BPTT
 from models.features import text_features
 from models.network import Network
@@ -57,6 +57,8 @@ def model_spec(
             limits,
             model.output,
             model.classes,
+            model.input,
+            model.embedding_dim,
         )
     except SpecError as error:
         raise spec_error_at([where, "model"], error) from error
@@ -91,8 +93,10 @@ def trace_values(
         layer += 3 * hidden  # the peepholes p_i | p_f | p_o
     if projections:
         layer += 2 * steps * spec.gates_per_unit * hidden  # input_proj, hidden_proj: (T, G*H)
-    # tokens, targets, loss, grads_input: (T,); logits, probs: (T, O)
-    values = spec.num_layers * layer + steps * (4 + 2 * spec.output_size)
+    # tokens, token_ids, targets, loss, grads_input: (T,); logits, probs: (T, O)
+    values = spec.num_layers * layer + steps * (5 + 2 * spec.output_size)
+    if spec.embedding_dim is not None:
+        values += steps * spec.embedding_dim  # embedded: (T, D)
     if analysis:
         # logit (T,), connectivity (t + 1 values at each step t), features (F, T)
         values += steps + steps * (steps + 1) // 2 + FEATURES * steps
@@ -101,7 +105,7 @@ def trace_values(
         values += spec.num_layers * (saturation + correlations)
     if backward:
         # per layer: dh, dc (LSTM), dpre (one (T, H) per gate: G*H); dlogits (T, V); per
-        # weight, total and by_step: (T + 1) x its size
+        # weight (embedding.weight included), total and by_step: (T + 1) x its size
         weights = sum(int(np.prod(shape)) for shape in spec.expected_shapes().values())
         values += spec.num_layers * steps * hidden * (states + spec.gates_per_unit)
         values += steps * spec.output_size + (steps + 1) * weights
@@ -117,24 +121,30 @@ def check_trace_size(
     settings: Settings,
     where: str,
 ) -> None:
-    """Refuse (422) a trace over its limits before it is queued or computed: the text's length,
-    with analysis its tighter limit, and the number of values its response would hold."""
-    steps = len(text)
+    """Refuse (422) a trace over its limits before it is queued or computed: the text's length
+    (characters, or a word model's words), with analysis its tighter limit (and a word model
+    refused), and the number of values its response would hold."""
+    steps, unit = len(spec.tokens(text)), "words" if spec.input == "embedding" else "characters"
     if steps > settings.max_text_chars:
         raise InputError(
-            [where, "text"], f"text has {steps} characters; the limit is {settings.max_text_chars}"
+            [where, "text"], f"text has {steps} {unit}; the limit is {settings.max_text_chars}"
         )
-    if analysis and steps > settings.max_analysis_chars:
-        raise InputError(
-            [where, "text"],
-            f"text has {steps} characters; with analysis the limit is "
-            f"{settings.max_analysis_chars}",
-        )
+    if analysis:
+        try:
+            check_analysable(spec)
+        except SpecError as error:
+            raise spec_error_at([where], error) from error
+        if steps > settings.max_analysis_chars:
+            raise InputError(
+                [where, "text"],
+                f"text has {steps} {unit}; with analysis the limit is "
+                f"{settings.max_analysis_chars}",
+            )
     values = trace_values(spec, steps, projections, analysis, backward)
     if values > settings.max_trace_values:
         raise InputError(
             [where],
-            f"text of {steps} characters through model ({spec.cell}, num_layers "
+            f"text of {steps} {unit} through model ({spec.cell}, num_layers "
             f"{spec.num_layers}, hidden_size {spec.hidden_size}, vocab of {spec.vocab_size}) "
             f"with projections={str(projections).lower()}, analysis={str(analysis).lower()}, "
             f"backward={str(backward).lower()} gives a response of {values} values; the limit "
@@ -174,6 +184,8 @@ def trace_payload(
         "label": result.label,
         "label_given": result.label_given,
         "tokens": result.tokens,
+        "token_ids": result.token_ids,
+        "embedded": result.embedded,
         "targets": result.targets,
         "layers": [
             {

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from models.analysis import analyse
+from models.spec import tokenize
 from models.trace import trace
 from models.zoo import load_zoo
 from server.encoding import gzip_etag
@@ -66,6 +67,7 @@ BUILTIN_IDS = [
     "sentiment-lstm",
     "surnames-gru",
     "zen-lstm",
+    "zen-words-lstm",
 ]
 
 
@@ -81,7 +83,8 @@ def test_model_list_names_each_builtin(client):
     assert kinds["zen-lstm"] == ("one_hot", "next_token")
     assert kinds["surnames-gru"] == ("one_hot", "class")
     for model in body.models:
-        assert 0 < len(model.sample) <= 200 and set(model.sample) <= set(model.vocab)
+        tokens = tokenize(model.sample) if model.input == "embedding" else model.sample
+        assert 0 < len(model.sample) <= 200 and set(tokens) <= set(model.vocab)
         if model.corpus != "hello":
             assert model.training["corpus"] == model.corpus and model.training["sha256"]
 

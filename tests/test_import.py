@@ -198,9 +198,9 @@ BAD_FILES = {
         "missing tensor 'weight_ih_l1' of shape [16, 4]",
     ),
     "unexpected tensor": (
-        torch_file(replaced(LSTM_STATE, "embedding.weight", torch.zeros(5, 4))),
+        torch_file(replaced(LSTM_STATE, "decoder.weight", torch.zeros(5, 4))),
         "file",
-        "unexpected tensor 'embedding.weight' (shape [5, 4])",
+        "unexpected tensor 'decoder.weight' (shape [5, 4])",
     ),
     "NaN": (
         safetensors_bytes(replaced(LSTM_STATE, "rnn.bias_hh_l0", torch.full((16,), float("nan")))),
@@ -352,3 +352,11 @@ def test_the_form_is_documented_field_by_field(client):
     assert set(schema["required"]) == {"file", "vocab"}
     assert schema["properties"]["file"]["format"] == "binary"
     assert all(prop.get("description") for prop in schema["properties"].values())
+
+
+def test_the_largest_model_within_the_limits_imports(client):
+    """3 layers of a peephole LSTM: 5 tensors per layer and the readout's 2, all counted."""
+    model = make_model("peephole", layers=3)
+    response = upload(client, torch_file(model.state_dict()))
+    assert response.status_code == 200, response.text
+    assert (response.json()["cell"], response.json()["num_layers"]) == ("peephole", 3)

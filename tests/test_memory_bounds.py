@@ -42,8 +42,8 @@ def test_the_size_of_a_trace_is_known_before_it_is_computed(
     client, model: str, projections: bool, analysis: bool, backward: bool
 ):
     """trace_values counts every value of the response but the config's scalars, its vocab
-    and the nulls of what the cell does not have (c, peephole, projections, analysis,
-    backward)."""
+    and the nulls of what the model does not have (c, peephole, embedded, projections,
+    analysis, backward)."""
     spec = client.app.state.zoo[model].net.spec
     text = "".join(spec.vocab[(7 * t) % spec.vocab_size] for t in range(41))
     options = {"projections": projections, "analysis": analysis, "backward": backward}
@@ -51,7 +51,7 @@ def test_the_size_of_a_trace_is_known_before_it_is_computed(
     assert response.status_code == 200, response.text
     counted = leaves(response.json())
     expected = trace_values(spec, len(text), projections, analysis, backward)
-    assert 0 <= counted - expected <= spec.vocab_size + 15 + 8 * spec.num_layers
+    assert 0 <= counted - expected <= spec.vocab_size + 17 + 8 * spec.num_layers
 
 
 def inline_model(hidden_size: int, num_layers: int, vocab: list[str]) -> dict:

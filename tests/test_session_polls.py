@@ -157,6 +157,9 @@ def test_a_shared_model_is_kept_by_its_digest_and_bounded(client):
     assert big.status_code == 413 and "at most 2048" in message(big)
     bad = client.post(url, content=b"[1, 2]", headers=bearer(session))
     assert bad.status_code == 422 and "not an object" in message(bad)
+    # The size is checked before the body is parsed: a big body that is not JSON is a 413.
+    huge = client.post(url, content=b"<" * 3000, headers=bearer(session))
+    assert huge.status_code == 413 and "at most 2048" in message(huge)
     unknown = client.get(f"{url}/{'0' * 64}")
     assert unknown.status_code == 404 and "shares no model" in message(unknown)
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from models.importer import ImportedModel, import_file, parse_vocab
+from models.importer import ImportedModel, form_vocab, import_file
 from models.spec import SpecError
 from server.deps import SettingsDep
 from server.encoding import json_bytes
@@ -63,7 +63,9 @@ async def read_form(request: Request, settings: Settings) -> tuple[bytes, dict[s
         raise HTTPException(413, error_body(["body", "file"], message, "too_large")["detail"])
     fields = {name: value for name, value in form.items() if isinstance(value, str)}
     if "vocab" not in fields:
-        raise InputError(["body", "vocab"], "vocab is missing: the characters of the input")
+        raise InputError(
+            ["body", "vocab"], "vocab is missing: the characters (or words) of the input"
+        )
     return data, fields
 
 
@@ -85,7 +87,7 @@ async def import_model(http: Request, settings: SettingsDep) -> Response:
         try:
             model = import_file(
                 data,
-                parse_vocab(fields["vocab"]),
+                form_vocab(fields["vocab"]),
                 cell=fields.get("cell") or None,
                 nonlinearity=fields.get("nonlinearity") or "tanh",
                 prefix=fields.get("prefix"),

@@ -41,6 +41,7 @@ LECTURE = (
     ("/lab", "exploding", "Exploding gradients and clipping", "too high a rate, then clipped"),
     ("/explore", "quote-unit", "Find the quote unit", "one unit knows it is inside a quote"),
     ("/explore", "temperature", "Temperature", "sampling a trained model, cold and hot"),
+    ("/explore", "classify", "A classifier reads to the end", "many to one: the class per step"),
 )
 
 

@@ -252,6 +252,17 @@ MODEL_BODY = {
 }
 
 
+def json_object(body: bytes) -> None:
+    """A shared model is a JSON object (a page's model spec); parsed once its size is known to
+    be within the limits."""
+    try:
+        spec = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InputError(["body"], f"the model is not JSON: {error}") from error
+    if not isinstance(spec, dict):
+        raise InputError(["body"], f"the model is a JSON {type(spec).__name__}, not an object")
+
+
 @router.post(
     "/{code}/models",
     status_code=201,
@@ -263,13 +274,7 @@ async def share_model(request: Request, store: Store, session: LecturerSession) 
     """Share a model with the session (lecturer only): kept by its SHA-256 for the session's
     lifetime, so every student's page can open it, on any worker or replica."""
     body = await request.body()
-    try:
-        spec = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise InputError(["body"], f"the model is not JSON: {error}") from error
-    if not isinstance(spec, dict):
-        raise InputError(["body"], f"the model is a JSON {type(spec).__name__}, not an object")
-    digest = await store.share_model(session, "application/json", body)
+    digest = await store.share_model(session, "application/json", body, json_object)
     shared = SharedModel(
         digest=digest, bytes=len(body), url=f"/api/sessions/{session.code}/models/{digest}"
     )

@@ -19,7 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from models.spec import Cell, InputKind, OutputKind
+from models.spec import TOKEN, Cell, InputKind, OutputKind
 from server.schemas.analysis import AnalysisOut
 
 Matrix = list[list[float]]
@@ -93,7 +93,10 @@ def shown(value: Any, limit: int = 40) -> str:
 class ModelConfig(BaseModel):
     cell: Cell = Field(description="recurrent cell type")
     vocab: list[Text] = Field(
-        description="characters of the one-hot input (and of the readout, output next_token)"
+        description=(
+            "the tokens of the input (and of the readout, output next_token): characters of the "
+            "one-hot input, or, input embedding, words (at most 40 characters, no whitespace)"
+        )
     )
     hidden_size: int = Field(description="hidden units per layer (H)")
     num_layers: int = Field(1, description="stacked recurrent layers (L)")
@@ -101,12 +104,25 @@ class ModelConfig(BaseModel):
         "tanh", description="the vanilla RNN's activation; ignored by lstm and gru"
     )
     input: InputKind = Field(
-        "one_hot", description="what x_t is: one_hot, a one-hot vector over vocab"
+        "one_hot",
+        description=(
+            "what x_t is: one_hot, a one-hot vector over vocab (the text read character by "
+            "character); embedding, the row E[id(w_t)] of `embedding.weight` (V, D) for the "
+            "t-th word w_t of the text, split into words and punctuation marks by "
+            f're.findall(r"{TOKEN.pattern}", text)'
+        ),
+    )
+    embedding_dim: int | None = Field(
+        None,
+        description=(
+            "D, the size of a word's vector (weight_ih_l0 then has D columns); input "
+            "embedding only, else null"
+        ),
     )
     output: OutputKind = Field(
         "next_token",
         description=(
-            "what the readout scores: next_token, the next character (O = len(vocab), a loss "
+            "what the readout scores: next_token, the next token (O = len(vocab), a loss "
             "at every step); class, a class of the whole text (O = len(classes), many to one: "
             "the loss on the last step's readout only)"
         ),
@@ -141,8 +157,9 @@ class InlineModel(ModelConfig):
     state_dict: dict[str, TensorJSON] = Field(
         description=(
             "tensors named as in torch.nn.RNN/LSTM/GRU(len(vocab), hidden_size, num_layers) "
-            "plus an nn.Linear called `readout` (`readout.weight`, `readout.bias`); biases "
-            "left out are zero"
+            "plus an nn.Linear called `readout` (`readout.weight`, `readout.bias`) and, input "
+            "embedding, an nn.Embedding called `embedding` (`embedding.weight`, (V, D); the RNN "
+            "then reads D inputs); biases left out are zero"
         )
     )
     # What an import found (POST /api/models/import): its answer is an inline model as is.
@@ -303,7 +320,9 @@ class WeightGradOut(BaseModel):
             "(T, *the weight's shape) each step's term of dL/dW (the weight is shared by every "
             "step); summed over steps, `total`. For weight_hh it is dpre_t h_{t-1}^T, but for "
             "the GRU's n rows (da_n * r_t) h_{t-1}^T; for weight_ih dpre_t x_t^T (x_t the one-hot "
-            "input, or h_t of the layer below); for readout.weight dlogits_t h_t^T"
+            "input, the embedded word, or h_t of the layer below); for readout.weight "
+            "dlogits_t h_t^T; for embedding.weight zeros but row token_ids[t], dL/dx_t = "
+            "weight_ih_l0^T dpre_t"
         )
     )
 
@@ -319,9 +338,17 @@ class TraceResponse(ModelConfig):
         "prediction); null for next_token models"
     )
     label_given: bool = Field(description="whether `label` came with the request")
-    tokens: list[str] = Field(description="(T) the input character at each step")
+    tokens: list[str] = Field(description="(T) the input token at each step: character or word")
+    token_ids: list[int] | None = Field(
+        None, description="(T) each token's index in vocab (the row of embedding.weight read)"
+    )
+    embedded: Matrix | None = Field(
+        None,
+        description="(T, D) x_t = E[token_ids[t]], the embedding's row each word became; input "
+        "embedding only, else null",
+    )
     targets: list[str | None] = Field(
-        description="(T) the next character; null at the last step, and at every step of a "
+        description="(T) the next token; null at the last step, and at every step of a "
         "class model (its target is `label`)"
     )
     layers: list[LayerOut] = Field(description="(L) internals of each layer, bottom first")
@@ -329,14 +356,15 @@ class TraceResponse(ModelConfig):
         description="(T, O) readout W_y h_t + b_y of the top layer: O = V, or one per class"
     )
     probs: Matrix = Field(
-        description="(T, O) softmax of the logits: the next character's distribution, or the "
-        "class distribution after reading text[:t+1]"
+        description="(T, O) softmax of the logits: the next token's distribution, or the "
+        "class distribution after reading tokens 0..t"
     )
     loss: list[float | None] = Field(description="(T) cross-entropy per step; null with no target")
     total_loss: float = Field(description="the loss the gradients are of (sum, or last step)")
     grads: list[LayerGradsOut] = Field(description="(L) per-step gradient norms of each layer")
     grads_input: LogNorms = Field(
-        description="(T) log10 ||dL/dx_t|| of the one-hot input; null where exactly 0"
+        description="(T) log10 ||dL/dx_t|| of the input x_t (one-hot, or the embedded word); "
+        "null where exactly 0"
     )
     analysis: AnalysisOut | None = Field(
         None, description="connectivity, saturation, features, correlations; with analysis"
@@ -352,8 +380,8 @@ class TraceResponse(ModelConfig):
         None,
         description=(
             "PyTorch weight name (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..., "
-            "readout.weight, readout.bias) -> its gradient, total and by step; with backward, "
-            "else null"
+            "embedding.weight, readout.weight, readout.bias) -> its gradient, total and by "
+            "step; with backward, else null"
         ),
     )
 

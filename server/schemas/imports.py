@@ -17,10 +17,12 @@ class ImportForm(BaseModel):
         description=(
             "a safetensors file, or a state_dict saved with torch.save (its zip archive read as "
             "data: the pickle may name only tensors and containers, never code), of "
-            "torch.nn.RNN/LSTM/GRU(len(vocab), H, L) plus an nn.Linear(H, len(vocab)) readout. "
+            "torch.nn.RNN/LSTM/GRU(len(vocab), H, L) plus an nn.Linear(H, len(vocab)) readout; "
+            "a word model's also holds an nn.Embedding(len(vocab), D) (a tensor named "
+            "embedding.weight or embed.weight, under any prefix) and its RNN reads D inputs. "
             "Tensors are dense float16, bfloat16, float32 or float64 (not quantized, sparse or "
             "on the meta device). At most max_import_bytes (settings), its archive's records "
-            "together too once uncompressed; at most 4 * max_layers + 2 tensors, none over "
+            "together too once uncompressed; at most 4 * max_layers + 3 tensors, none over "
             "4 * max_hidden_size * max(max_hidden_size, max_vocab) elements"
         ),
         json_schema_extra={"format": "binary"},
@@ -28,7 +30,9 @@ class ImportForm(BaseModel):
     vocab: str = Field(
         description=(
             "the characters of the one-hot input, in order: a JSON list of strings "
-            '(["a", "b"]) or a plain string of characters ("ab")'
+            '(["a", "b"]) or a plain string of characters ("ab"); for a word model (a file '
+            'with an embedding) its words, one per embedding row: a JSON list (["the", "cat"]) '
+            'or a string of words separated by whitespace ("the cat")'
         )
     )
     cell: Cell | None = Field(

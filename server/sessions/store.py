@@ -18,7 +18,7 @@ import hmac
 import secrets
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -332,8 +332,11 @@ class SessionStore(ABC):
 
     # --- shared models -------------------------------------------------------------------
 
-    async def share_model(self, record: Record, media_type: str, data: bytes) -> str:
-        """Keep a model the lecturer shares, by its SHA-256; the digest names it."""
+    async def share_model(
+        self, record: Record, media_type: str, data: bytes, check: Callable[[bytes], None]
+    ) -> str:
+        """Keep a model the lecturer shares, by its SHA-256; the digest names it. Its sizes are
+        checked first, then its content (`check` raises what is wrong), then it is kept."""
         if len(data) > self.max_model_bytes:
             raise SessionError(
                 413,
@@ -353,6 +356,7 @@ class SessionStore(ABC):
                 f"{len(data)} that is over the limit of {self.max_session_model_bytes} "
                 "(UNROLLED_MAX_SESSION_MODEL_BYTES)",
             )
+        check(data)
         await self.put_model(record.code, digest, media_type, data)
         return digest
 

@@ -204,7 +204,7 @@ const LINES = {
 
 /**
  * A layer's equations, symbolic, then the readout from the top layer (/explore).
- * @param {{cell: import("./cells.js").Cell, nonlinearity: string, num_layers: number}} model
+ * @param {{cell: import("./cells.js").Cell, nonlinearity: string, num_layers: number, input?: string}} model
  * @param {number} layer
  * @param {string} notation a key of NOTATIONS
  * @returns {Element[]}
@@ -216,7 +216,10 @@ export function layerEquations(model, layer, notation) {
     row(op("("), token("mn", String(top)), op(")"))]);
   const readout = math("readout", sub("z", "t"), op("="), symbolMath(n.outputWeight), topState, op("+"),
     symbolMath(n.outputBias), op(",\u2003"), sub("p", "t"), op("="), apply("softmax", sub("z", "t")));
-  return [...LINES[model.cell](n, layerInput(layer), model.nonlinearity, null), readout];
+  const lookup = math("embedding lookup", sub("x", "t"), op("="), token("mi", "E"), op("["),
+    sub("w", "t"), op("]"), token("mtext", "\u2003(the row of the embedding matrix for the word read)"));
+  const input = model.input === "embedding" && layer === 0 ? [lookup] : [];
+  return [...input, ...LINES[model.cell](n, layerInput(layer), model.nonlinearity, null), readout];
 }
 
 /**

@@ -10,7 +10,7 @@ const PREFIX = "unrolled:model:";
 /**
  * @typedef {{cell: import("./cells.js").Cell, vocab: string[], hidden_size: number,
  *   num_layers: number, nonlinearity: string, state_dict: Record<string, any>,
- *   output?: string, classes?: string[] | null}} ModelSpec
+ *   output?: string, classes?: string[] | null, input?: string, embedding_dim?: number}} ModelSpec
  *   an inline model of a request; `state_dict` maps PyTorch names to nested arrays of numbers;
  *   a classifier's `output` is "class" and its readout scores `classes`
  */
@@ -68,9 +68,10 @@ export function loadLocalModel(model) {
  * @returns {ModelSpec}
  */
 export function inlineModel(spec) {
-  const { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict, output, classes } = spec;
+  const { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict, output, classes, input, embedding_dim } = spec;
   const kind = output === "class" ? { output, classes } : {};
-  return { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict, ...kind };
+  const words = input === "embedding" ? { input, embedding_dim } : {};
+  return { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict, ...kind, ...words };
 }
 
 /**

@@ -34,6 +34,8 @@ import { drawQuestion } from "./question.js";
  */
 
 const HIGHLIGHT = "story-highlight";
+/** ms after a scene is shown during which a change of layout brings its subject back into view */
+const LAYOUT_SETTLE_MS = 1500;
 
 export class StoryPlayer {
   /**
@@ -69,6 +71,8 @@ export class StoryPlayer {
       this.picker.append(button);
     }
     this.bar = el("section", { class: "story-bar", "aria-label": "Story", hidden: "" });
+    /** @type {ResizeObserver | null} keeps the scene's subject in view while the layout settles */
+    this.layoutWatch = null;
     this.heading = el("h2", { class: "story-title" });
     this.counter = el("span", { class: "story-counter" });
     this.narration = el("p", { class: "story-narration", "aria-live": "polite" });
@@ -260,12 +264,30 @@ export class StoryPlayer {
    * @param {string | undefined} selector
    */
   highlight(selector) {
+    this.layoutWatch?.disconnect();
     for (const element of document.querySelectorAll(`.${HIGHLIGHT}`)) element.classList.remove(HIGHLIGHT);
     if (!selector) return;
     const marked = [...document.querySelectorAll(selector)];
     for (const element of marked) element.classList.add(HIGHLIGHT);
     const subject = marked[0];
     if (!subject) return;
+    this.bringIntoView(subject);
+    // The layout may still be settling (the presenter view just turned on, a chart drawn
+    // after the scene's state): for a moment, bring them back into view whenever the subject
+    // or the bar changes size.
+    const watch = new ResizeObserver(() => this.bringIntoView(subject));
+    watch.observe(subject);
+    watch.observe(this.bar);
+    this.layoutWatch = watch;
+    window.setTimeout(() => watch.disconnect(), LAYOUT_SETTLE_MS);
+  }
+
+  /**
+   * Scroll the least that shows the story bar and the subject together, or the subject alone
+   * when both do not fit.
+   * @param {Element} subject
+   */
+  bringIntoView(subject) {
     const bar = this.bar.getBoundingClientRect();
     const box = subject.getBoundingClientRect();
     const top = Math.min(bar.top, box.top);

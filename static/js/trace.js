@@ -17,9 +17,12 @@ import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
  *   num_layers: number, nonlinearity: string, loss_mode: string, tokens: string[],
  *   targets: (string | null)[], layers: TraceLayer[], logits: number[][], probs: number[][],
  *   loss: (number | null)[], total_loss: number, output?: "next_token" | "class",
- *   classes?: string[] | null, label?: string | null, label_given?: boolean}} Trace `output`
- *   "class": a many-to-one model, whose `logits` and `probs` (T, C) score `classes` after every
- *   step and whose one target is `label`, at the last step
+ *   classes?: string[] | null, label?: string | null, label_given?: boolean,
+ *   input?: "one_hot" | "embedding", embedding_dim?: number | null, token_ids?: number[],
+ *   embedded?: number[][] | null}} Trace `output` "class": a many-to-one model, whose `logits`
+ *   and `probs` (T, C) score `classes` after every step and whose one target is `label`, at the
+ *   last step. `input` "embedding": a word model, whose tokens are words and whose x_t is
+ *   `embedded[t]`, the row `token_ids[t]` of its embedding matrix
  * @typedef {{model: string, text: string, loss?: string, projections?: boolean,
  *   analysis?: boolean, backward?: boolean, compact?: boolean, label?: string}} TraceRequest
  *   `model`: a built-in id or `local:<name>`; `compact`: numbers rounded for display (a long

@@ -119,6 +119,7 @@ def mean_log_prob(generation: dict) -> float:
         "present=1&theme=dark&model=zen-lstm&focus=states",
         "present=1&story=quote-unit&scene=1",
         "present=1&story=temperature&scene=4",
+        "present=1&story=classify&scene=2",
     ],
 )
 def test_the_core_view_fits_one_screen(
@@ -248,7 +249,7 @@ def test_a_story_moves_by_keyboard_and_hides_answers_until_chosen(
     expect(page.locator(".story-reveal")).to_have_count(0)  # scene 2 asks nothing
 
 
-@pytest.mark.parametrize("story", ["quote-unit", "temperature"])
+@pytest.mark.parametrize("story", ["quote-unit", "temperature", "classify"])
 def test_every_scene_url_gives_the_state_reached_by_the_story(
     page: Page, console: ConsoleWatch, story: str
 ) -> None:
@@ -359,6 +360,62 @@ def test_the_temperature_story_states_what_the_model_generates(
     assert scenes[3]["question"]["answer"] == (2 if hot < warm else 0)
     explain = scenes[3]["question"]["explain"]
     assert f"mean log p {signed(hot, 1)} per character, against {signed(warm, 2)}" in explain
+
+
+def test_the_classifier_story_states_what_the_models_compute(page: Page, api: httpx.Client) -> None:
+    """Every answer and number of the classifier story, from the traces of its texts."""
+    open_scene(page, "classify", 1)
+    scenes = stories(page)["classify"]["scenes"]
+    states = [scene["state"] for scene in scenes]
+    name = trace(api, "surnames-gru", states[0]["text"])
+    classes = name["classes"]
+
+    def best(probs: list[float]) -> tuple[str, float]:
+        k = max(range(len(probs)), key=lambda j: probs[j])
+        return classes[k], probs[k]
+
+    # Scene 1: the language it finds most likely after "Kow".
+    question = scenes[0]["question"]
+    language, p = best(name["probs"][states[0]["cursor"]])
+    assert question["choices"][question["answer"]] == language
+    leader, p_before = best(name["probs"][states[0]["cursor"] - 1])
+    assert (
+        f"{language}, p = {p:.3f}; after “Ko” {leader} had led (p = {p_before:.3f})"
+        in (question["explain"])
+    )
+    expect(page.locator("#prediction")).to_contain_text(f"is “{language}” (p = {p:.3f})")
+
+    # Scene 2: at the last letter, how sure of Polish (its answer, the scored one)?
+    last = states[1]["cursor"]
+    assert last == len(states[1]["text"]) - 1 and name["label"] == "Polish"
+    p_polish = name["probs"][last][classes.index("Polish")]
+    question = scenes[1]["question"]
+    assert question["answer"] == (0 if p_polish < 0.5 else 1 if p_polish <= 0.9 else 2)
+    before, p_before = best(name["probs"][last - 2])
+    assert (
+        f"p = {p_polish:.3f}; after “Kowals” it still said {before} (p = {p_before:.3f})"
+        in (question["explain"])
+    )
+
+    # Scene 3: the gradient that reaches the first letter, against the last letter's.
+    first, final = name["grads_input"][0], name["grads_input"][-1]
+    question = scenes[2]["question"]
+    assert question["answer"] == (0 if first is None else 1 if final - first < 1 else 2)
+    assert (
+        f"10^{signed(first, 2)} at “K” against 10^{signed(final, 2)} at “i”"
+        in (question["explain"])
+    )
+
+    # Scenes 4 and 5: the review, before the "but" and at its end.
+    review = trace(api, "sentiment-lstm", sample(api, "sentiment-lstm"))
+    classes = review["classes"]
+    for scene, state in zip(scenes[3:], states[3:], strict=True):
+        verdict, p = best(review["probs"][state["cursor"]])
+        question = scene["question"]
+        assert question["choices"][question["answer"]] == verdict
+        assert question["explain"].startswith(f"{verdict}, p = {p:.3f}")
+    assert states[4]["cursor"] == len(review["tokens"]) - 1
+    assert "".join(review["tokens"][: states[3]["cursor"] + 1]) == "the soup was superb"
 
 
 def test_an_unknown_story_leaves_the_page_as_its_url_says(

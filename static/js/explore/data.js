@@ -16,7 +16,7 @@ import { inlineModel, isLocalModel, loadLocalModel } from "../handoff.js";
  *   ExploreTrace a trace asked for with `analysis`
  * @typedef {{id: string, title: string, description: string, cell: string, vocab: string[],
  *   hidden_size: number, num_layers: number, final_loss: number, corpus?: string, sample?: string,
- *   output?: string, classes?: string[] | null, sample_label?: string | null,
+ *   output?: string, classes?: string[] | null, sample_label?: string | null, input?: string,
  *   training: {steps?: number, held_out_accuracy?: number}}} ZooModel
  */
 

@@ -74,10 +74,24 @@ function settle() {
 /** The panel the presenter view shows beside the text. */
 const focusPanel = () => (FOCUS_PANELS.includes(state.values.focus) ? state.values.focus : "predictions");
 
+/** The panels drawn from the analysis, which is per character: a word model has none. */
+const ANALYSIS_PANELS = ["connectivity", "units", "saturation"];
+
+/** Whether the state's model reads words (an embedding), not characters. */
+function readsWords() {
+  const model = state.values.model;
+  if (!isLocalModel(model)) return zoo.get(model)?.input === "embedding";
+  try {
+    return loadLocalModel(model).input === "embedding";
+  } catch {
+    return false;
+  }
+}
+
 /** The panels shown: the state's list, or in the presenter view the text and the focus panel. */
 function shownPanels() {
-  if (presenting()) return new Set(["text", focusPanel()]);
-  return new Set(state.values.panels.split(",").filter((p) => PANELS.includes(p)));
+  const panels = presenting() ? ["text", focusPanel()] : state.values.panels.split(",").filter((p) => PANELS.includes(p));
+  return new Set(readsWords() ? panels.filter((p) => !ANALYSIS_PANELS.includes(p)) : panels);
 }
 
 /** Show the state's panels; the focus panel is the core view's and `F`'s main chart. */
@@ -90,7 +104,11 @@ function showPanels() {
     section.toggleAttribute("data-main-chart", section.dataset.panel === focus);
   }
   const shown = shownPanels();
-  for (const input of byId("panel-toggles").querySelectorAll("input")) input.checked = shown.has(input.value);
+  const words = readsWords();
+  for (const input of byId("panel-toggles").querySelectorAll("input")) {
+    input.checked = shown.has(input.value);
+    input.disabled = words && ANALYSIS_PANELS.includes(input.value); // per character only
+  }
   panels.setShown(shown);
 }
 
@@ -220,7 +238,7 @@ function fitLossControls(t) {
   const classes = t.output === "class" ? t.classes ?? [] : [];
   byId("loss-label").hidden = classes.length > 0;
   byId("label-label").hidden = classes.length === 0;
-  byId("generate-box").hidden = classes.length > 0;
+  byId("generate-box").hidden = classes.length > 0 || t.input === "embedding"; // writes characters
   labelSelect.replaceChildren(el("option", { value: "" }, "its own answer"),
     ...classes.map((name) => el("option", { value: name }, name)));
   labelSelect.value = classes.includes(state.values.label) ? state.values.label : "";
@@ -232,7 +250,8 @@ function fitLossControls(t) {
  */
 function traceRequest() {
   const { model, loss, label } = state.values;
-  return { model, text: currentText(), loss, analysis: true, compact: true, ...(label ? { label } : {}) };
+  const analysis = !readsWords(); // the analysis is per character
+  return { model, text: currentText(), loss, analysis, compact: true, ...(label ? { label } : {}) };
 }
 
 /** Fetch the trace of the state's model and text, then draw everything. */

@@ -20,7 +20,7 @@ import { ClassCurve } from "./classcurve.js";
 import { formatLog10, GradientCurve } from "./gradcurve.js";
 import { TimeHeatmap } from "./heatmaps.js";
 import { SaturationScatter } from "./saturation.js";
-import { GateBars, TopK, topIndices } from "./stepcharts.js";
+import { GateBars, LookupBars, TopK, topIndices } from "./stepcharts.js";
 import { TextView } from "./textview.js";
 import { UnitFinder } from "./units.js";
 
@@ -39,9 +39,16 @@ function maxAbs(values) {
   return top;
 }
 
-/** The top-k chart's title and description, for next-character and for class models. */
+/** The top-k chart's title and description, for next-character, next-word and class models. */
 const NEXT_TOP = ["Next character: the most probable", "At the cursor step; the outlined bar is the true next character."];
+const NEXT_WORD_TOP = ["Next word: the most probable", "At the cursor step; the outlined bar is the true next word."];
 const CLASS_TOP = ["Class: the most probable", "After reading up to the cursor step; the outlined bar is the label, scored at the last step."];
+
+/**
+ * What one step reads: a character, or a word model's word.
+ * @param {import("./data.js").ExploreTrace} trace
+ */
+const tokenName = (trace) => (trace.input === "embedding" ? "word" : "character");
 
 export class ExplorePanels {
   /**
@@ -66,6 +73,10 @@ export class ExplorePanels {
       id: "chart-classes", title: "Class probabilities after every character", height: 360,
       description: "p(class | the text up to step t), the readout of every h_t; only the last step is scored. The thick line is the label.",
     }, onCursor);
+    this.lookup = new LookupBars(byId("lookup-chart"), {
+      id: "chart-lookup", title: "The embedding lookup: x_t", width: 800, height: 260,
+      description: "A word model's input at the cursor: the row of its embedding matrix E for the word read.",
+    });
     this.hidden = new TimeHeatmap(byId("states-charts"), {
       id: "chart-h", title: "Hidden state h_t (units × steps)",
       description: "Click a cell: cursor to its step, its unit selected.",
@@ -95,7 +106,7 @@ export class ExplorePanels {
     }, (unit) => onUnit(this.view?.series ?? "h", unit));
     this.finder = new UnitFinder(byId("units-list"), onUnit);
     this.onPick = pick;
-    for (const chart of [this.topK, this.classes, this.hidden, this.cell, this.gateBars, this.gradients, this.saturation]) {
+    for (const chart of [this.topK, this.classes, this.lookup, this.hidden, this.cell, this.gateBars, this.gradients, this.saturation]) {
       addImageButtons(chart);
     }
     /** @type {View | null} */
@@ -154,7 +165,7 @@ export class ExplorePanels {
     switch (panel) {
       case "text":
         if (this.unitText.spans.length !== trace.tokens.length || this.unitTokens !== trace.tokens) {
-          this.unitText.build(trace.tokens);
+          this.unitText.build(trace.tokens, trace.input === "embedding");
           this.unitTokens = trace.tokens;
         }
         return this.paintUnit(view);
@@ -164,7 +175,7 @@ export class ExplorePanels {
       case "predictions": {
         const isClass = trace.output === "class";
         this.classes.figure.hidden = !isClass;
-        const [title, description] = isClass ? CLASS_TOP : NEXT_TOP;
+        const [title, description] = isClass ? CLASS_TOP : trace.input === "embedding" ? NEXT_WORD_TOP : NEXT_TOP;
         this.topK.retitle(title, description);
         byId("predictions-title").textContent = isClass ? "The class, read up to the cursor" : "The prediction at the cursor";
         if (!isClass) return undefined;
@@ -172,6 +183,7 @@ export class ExplorePanels {
         return this.classes.draw(curve).then(() => this.classes.setCursor(this.cursorStep));
       }
       case "states":
+        byId("lookup").hidden = !trace.embedded;
         this.cell.figure.hidden = data.c === null;
         return Promise.all([
           this.hidden.draw({ values: data.h, tokens: trace.tokens, zRange: this.stateRange(data.h, trace), colorscale: DIVERGING, name: "h" }),
@@ -301,13 +313,14 @@ export class ExplorePanels {
       const isClass = trace.output === "class";
       this.topK.show({
         vocab: outputLabels(trace), probs: trace.probs[t], target: isClass ? trace.label ?? null : trace.targets[t],
-        xTitle: isClass ? "class" : "next character",
+        xTitle: isClass ? "class" : `next ${tokenName(trace)}`,
       });
       if (isClass) this.classes.setCursor(t);
     }
     if (this.shown.has("states")) {
       this.hidden.setCursor(t);
       this.cell.setCursor(t);
+      if (trace.embedded) this.showLookup(trace, t);
     }
     if (this.shown.has("gates")) {
       const gates = trace.layers[layer].gates;
@@ -343,10 +356,10 @@ export class ExplorePanels {
     if (target !== null) {
       const k = trace.vocab.indexOf(target);
       const rank = topIndices(probs, probs.length).indexOf(k) + 1;
-      text += `; the next character is “${showChar(target)}” (p = ${formatNumber(probs[k], 3)}, ` +
+      text += `; the next ${tokenName(trace)} is “${showChar(target)}” (p = ${formatNumber(probs[k], 3)}, ` +
         `rank ${rank}, loss ${formatNumber(trace.loss[t], 3)})`;
     } else {
-      text += "; this is the last character";
+      text += `; this is the last ${tokenName(trace)}`;
     }
     const g = generation && generation.text === trace.tokens.join("") ? generation : null;
     const sampled = g ? t - (g.prompt.length - 1) : -1;
@@ -356,6 +369,21 @@ export class ExplorePanels {
         `model, ${formatNumber(step.sample_prob, 3)} at temperature ${g.temperature}`;
     }
     line.textContent = `${text}.`;
+  }
+
+  /**
+   * A word model's input at step t: the row of its embedding matrix the word looks up.
+   * @param {import("./data.js").ExploreTrace} trace
+   * @param {number} t
+   */
+  showLookup(trace, t) {
+    const row = trace.embedded?.[t] ?? [];
+    const id = trace.token_ids?.[t] ?? -1;
+    const sentence = byId("lookup-sentence");
+    sentence.dataset.row = String(id);
+    sentence.textContent = `Step ${t} reads “${trace.tokens[t]}”: x_t = E[${id}], row ${id} of the embedding ` +
+      `matrix E (${trace.vocab.length} words × ${row.length} dimensions), is what the cell reads.`;
+    this.lookup.show(row);
   }
 
   /**

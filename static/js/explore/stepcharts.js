@@ -75,3 +75,23 @@ export class TopK extends SvgBarChart {
     });
   }
 }
+
+/**
+ * A word model's input at the cursor step: x_t, the row of the embedding matrix E that the
+ * word looks up (trace.embedded[t]), one bar per dimension.
+ */
+export class LookupBars extends SvgBarChart {
+  /**
+   * @param {number[]} row x_t = E[id(w_t)], (D)
+   */
+  show(row) {
+    const top = Math.max(1e-9, ...row.map(Math.abs));
+    const bound = Math.ceil(top * 10) / 10;
+    if (!this.columns || this.columns.length !== row.length) this.columns = row.map((_, d) => `dim ${d}`);
+    this.setFrame({
+      groups: [{ name: "x_t", colour: SEQUENTIAL[5][1] }], count: row.length, yRange: [-1.05 * bound, 1.05 * bound],
+      yTicks: [-bound, 0, bound], yTitle: "x_t", xTitle: "embedding dimension",
+    });
+    this.update({ values: [row], columns: this.columns, colours: row.map((v) => colourAt(SEQUENTIAL, Math.abs(v), 0, bound)) });
+  }
+}

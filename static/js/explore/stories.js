@@ -57,6 +57,67 @@ export const STORIES = [
     ],
   },
   {
+    id: "classify",
+    title: "A classifier reads to the end",
+    scenes: [
+      {
+        narration: "A many-to-one GRU reads a surname letter by letter; its readout after every letter is a guess at the language, but only the last one is scored.",
+        state: { model: "surnames-gru", text: "Kowalski", cursor: 2, focus: "predictions" },
+        highlight: "#chart-classes",
+        question: {
+          prompt: "After only “Kow”, which language does it find most likely?",
+          choices: ["Polish", "English", "German"],
+          answer: 1,
+          explain: "English, p = 0.839; after “Ko” Polish had led (p = 0.509).",
+        },
+      },
+      {
+        narration: "The last letter: the one step whose readout the loss scores.",
+        state: { model: "surnames-gru", text: "Kowalski", cursor: 7, focus: "predictions" },
+        highlight: "#chart-classes",
+        question: {
+          prompt: "How sure is it of Polish at the end of “Kowalski”?",
+          choices: ["below 50 %", "between 50 and 90 %", "above 90 %"],
+          answer: 2,
+          explain: "p = 0.941; after “Kowals” it still said English (p = 0.900): the ending decided.",
+        },
+      },
+      {
+        narration: "The one loss at the last step sends its gradient back through every letter read before it.",
+        state: { model: "surnames-gru", text: "Kowalski", cursor: 0, focus: "gradients" },
+        highlight: "#chart-gradients",
+        question: {
+          prompt: "How much gradient reaches the first letter, “K”, 7 steps before the loss?",
+          choices: ["none: exactly 0", "within a factor of 10 of the last letter’s", "less than a thousandth of the last letter’s"],
+          answer: 1,
+          explain: "‖∂L/∂x‖ is 10^−0.35 at “K” against 10^−0.20 at “i”: over 8 steps this GRU’s gradient has not vanished.",
+        },
+      },
+      {
+        narration: "An LSTM that reads reviews: its answer after “the soup was superb”, before the “but”.",
+        state: { model: "sentiment-lstm", cursor: 18, focus: "predictions" },
+        highlight: "#chart-classes",
+        question: {
+          prompt: "What does it say after “the soup was superb”?",
+          choices: ["positive", "negative"],
+          answer: 0,
+          explain: "positive, p = 1.000.",
+        },
+      },
+      {
+        narration: "The whole review: “the soup was superb but the food was never lovely”.",
+        state: { model: "sentiment-lstm", cursor: 48, focus: "predictions" },
+        highlight: "#chart-classes",
+        question: {
+          prompt: "And after the last word?",
+          choices: ["positive", "negative"],
+          answer: 1,
+          explain: "negative, p = 1.000: the clause after “but” decides, and “never” flips “lovely”. Its answers in between swing from class to class: that readout was never trained before the last step.",
+        },
+      },
+    ],
+  },
+  {
     id: "temperature",
     title: "Temperature",
     scenes: [

@@ -64,14 +64,16 @@ export class TextView {
 
   /**
    * Lay out a new text.
-   * @param {string[]} tokens one character per step
+   * @param {string[]} tokens one character per step, or (`words`) one word per step
+   * @param {boolean} words the tokens are words: a space between each two
    */
-  build(tokens) {
-    /** @type {HTMLElement[]} */
+  build(tokens, words = false) {
+    /** @type {Node[]} */
     const nodes = [];
     this.spans = tokens.map((char, t) => {
-      const span = el("span", { class: "char", "data-t": String(t) }, showChar(char));
+      const span = el("span", { class: words ? "char word" : "char", "data-t": String(t) }, showChar(char));
       if (char === " ") span.textContent = " ";
+      if (words && t > 0) nodes.push(document.createTextNode(" "));
       nodes.push(span);
       if (char === "\n") nodes.push(el("br"));
       return span;
