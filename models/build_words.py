@@ -15,6 +15,7 @@ windows of `seq_len` tokens from a zero state.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch.nn import functional as F  # noqa: N812
@@ -66,12 +67,31 @@ def word_loss(module: torch.nn.Module, ids: torch.Tensor, seq_len: int) -> float
     return total / (len(ids) - 1)
 
 
-def train_words(recipe: WordRecipe, corpus: Corpus) -> tuple[dict[str, torch.Tensor], float]:
-    """Next-word training on random windows; returns float32 weights and the final loss."""
+class WindowRecipe(Protocol):
+    """What windowed next-token training reads of a recipe (a corpus's or a word model's)."""
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def steps(self) -> int: ...
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def seq_len(self) -> int: ...
+    @property
+    def lr(self) -> float: ...
+    @property
+    def clip_norm(self) -> float: ...
+
+
+def train_windows(spec: ModelSpec, ids: torch.Tensor, recipe: WindowRecipe) -> torch.nn.Module:
+    """Next-token training of a fresh `build_torch_model(spec)` on the token ids (N,) of a text.
+
+    Each update reads `batch_size` windows of `seq_len + 1` tokens at random offsets (drawn
+    from a generator seeded by the recipe), from a zero state: characters one-hot, words
+    through the embedding. Adam, gradient-norm clipping, cosine decay to lr / 10.
+    """
     torch.manual_seed(recipe.seed)
-    words = tokenize(corpus.text)
-    spec = word_spec(recipe, words)
-    ids = torch.tensor([spec.vocab.index(word) for word in words])  # (N,)
     model = build_torch_model(spec)
     offsets = torch.arange(recipe.seq_len + 1)  # (S + 1,)
     windows_rng = torch.Generator().manual_seed(recipe.seed)
@@ -84,12 +104,24 @@ def train_words(recipe: WordRecipe, corpus: Corpus) -> tuple[dict[str, torch.Ten
             0, len(ids) - recipe.seq_len, (recipe.batch_size,), generator=windows_rng
         )
         batch = ids[starts[None, :] + offsets[:, None]]  # (S + 1, B), time first
-        logits = readout_logits(model, batch[:-1])  # (S, B, V)
+        inputs = batch[:-1]  # (S, B) word ids, embedded by the model ...
+        if spec.input == "one_hot":  # ... or characters, (S, B, V)
+            inputs = F.one_hot(inputs, spec.vocab_size).float()
+        logits = readout_logits(model, inputs)  # (S, B, V)
         loss = F.cross_entropy(logits.reshape(-1, spec.vocab_size), batch[1:].reshape(-1))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
         optimizer.step()
         schedule.step()
+    return model
+
+
+def train_words(recipe: WordRecipe, corpus: Corpus) -> tuple[dict[str, torch.Tensor], float]:
+    """Next-word training on random windows; returns float32 weights and the final loss."""
+    words = tokenize(corpus.text)
+    spec = word_spec(recipe, words)
+    ids = torch.tensor([spec.vocab.index(word) for word in words])  # (N,)
+    model = train_windows(spec, ids, recipe)
     weights = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
     return weights, word_loss(model, ids, recipe.seq_len)

@@ -33,7 +33,7 @@ from safetensors.torch import save_file
 
 from models import corpora
 from models.build_classifiers import ClassifierRecipe, sample_example, train_classifier
-from models.build_words import WordRecipe, train_words, word_spec
+from models.build_words import WordRecipe, train_windows, train_words, word_spec
 from models.labelled import LABELLED_SETS
 from models.spec import ModelSpec, make_spec, tokenize
 from models.torch_model import build_torch_model, readout_logits
@@ -266,36 +266,11 @@ def corpus_loss(
 def train_corpus(
     recipe: CorpusRecipe, corpus: corpora.Corpus
 ) -> tuple[dict[str, torch.Tensor], float]:
-    """Next-character training on random windows; returns float32 weights and the final loss.
-
-    Each update reads `batch_size` windows of `seq_len + 1` characters at random offsets
-    (drawn from a generator seeded by the recipe), from a zero state.
-    """
-    torch.manual_seed(recipe.seed)
+    """Next-character training on random windows (`train_windows`); returns float32 weights
+    and the final loss."""
     spec = corpus_spec(recipe, corpus)
-    model = build_torch_model(spec)
     indices = torch.tensor([spec.vocab.index(ch) for ch in corpus.text])  # (N,)
-    offsets = torch.arange(recipe.seq_len + 1)  # (S + 1,)
-    windows_rng = torch.Generator().manual_seed(recipe.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=recipe.steps, eta_min=recipe.lr / 10
-    )
-    for _ in range(recipe.steps):
-        starts = torch.randint(
-            0, len(indices) - recipe.seq_len, (recipe.batch_size,), generator=windows_rng
-        )
-        batch = indices[starts[None, :] + offsets[:, None]]  # (S + 1, B), time first
-        inputs = torch.nn.functional.one_hot(batch[:-1], spec.vocab_size).float()  # (S, B, V)
-        logits = readout_logits(model, inputs)  # (S, B, V)
-        loss = torch.nn.functional.cross_entropy(
-            logits.reshape(-1, spec.vocab_size), batch[1:].reshape(-1)
-        )
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
-        optimizer.step()
-        schedule.step()
+    model = train_windows(spec, indices, recipe)
     weights = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
     return weights, corpus_loss(spec, weights, indices, recipe.seq_len)
 

@@ -109,13 +109,15 @@ function gateLine(n, gate, act, input, s) {
  * @returns {Element}
  */
 function peepholeGateLine(n, gate, input, s, when) {
-  const c = s && (when === "t" ? s.c : s.cPrev);
-  return equation(`gate ${gate}`, [sub(gate, "t")],
-    [apply(SIGMA, ...inOrder(n, inputTerm(n, gate, input), hiddenTerm(n, gate, hPrev())), op("+"),
-      sub("w", `c${gate}`), op(TIMES), sub("c", when))],
-    s && [apply(SIGMA, ...inOrder(n, [vector(s.xp[gate])], [vector(s.hp[gate])]), op("+"),
+  const symbols = [apply(SIGMA, ...inOrder(n, inputTerm(n, gate, input), hiddenTerm(n, gate, hPrev())), op("+"),
+    sub("w", `c${gate}`), op(TIMES), sub("c", when))];
+  if (!s) return equation(`gate ${gate}`, [sub(gate, "t")], symbols);
+  const c = when === "t" ? s.c : s.cPrev;
+  // Three vectors and a product: on a second line, as the backward pass's long lines.
+  return twoLines(`gate ${gate}`, [sub(gate, "t")], symbols,
+    [apply(SIGMA, ...inOrder(n, [vector(s.xp[gate])], [vector(s.hp[gate])]), op("+"),
       vector(s.peep[gate]), op(TIMES), vector(c ?? []))],
-    s && [vector(s.gates[gate], `${gate}_t`)]);
+    [vector(s.gates[gate], `${gate}_t`)]);
 }
 
 /**

@@ -419,3 +419,31 @@ def test_screenshot_for_the_readme(page: Page) -> None:
     Path(SCREENSHOT).parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOT)
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_a_peephole_lstm_shows_its_peephole_terms(page: Page, api: httpx.Client) -> None:
+    """A peephole LSTM handed over from /lab: each gate line adds w_c ⊙ c (c_{t-1} for i and f,
+    c_t for o) with the model's own peepholes and the trace's cell states, and the result is
+    the trace's gate."""
+    hello = api.get("/api/models/hello-lstm").json()
+    size = hello["hidden_size"]
+    peepholes = [0.5, -0.25, 0.75, -1.0, 0.3, 0.6, 0.9, -0.4, 0.2][: 3 * size]
+    spec = {k: hello[k] for k in ("vocab", "hidden_size", "num_layers", "nonlinearity")}
+    spec |= {"cell": "peephole", "state_dict": {**hello["state_dict"], "weight_ch_l0": peepholes}}
+    page.goto("/")
+    page.evaluate("(s) => localStorage.setItem('unrolled:model:peep', JSON.stringify(s))", spec)
+    open_hello(page, "?model=local:peep&text=hello&step=2")
+    trace = api.post("/api/trace", json={"model": spec, "text": "hello", "projections": True})
+    layer = trace.json()["layers"][0]
+    assert layer["peephole"] == peepholes
+    for k, gate in enumerate("ifo"):
+        vectors = page.evaluate(
+            "(g) => Array.from(document.querySelectorAll("
+            "`#equations math[alttext='gate ${g}'] mtable.vector`),"
+            " (t) => JSON.parse(t.getAttribute('data-values')))",
+            gate,
+        )
+        peep, cell = vectors[2], vectors[3]  # after the two projections: w_c and c
+        assert close(peep, peepholes[k * size : (k + 1) * size])
+        assert close(cell, layer["c"][2] if gate == "o" else layer["c"][1])
+        assert close(vectors[-1], layer["gates"][gate][2])
