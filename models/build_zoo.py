@@ -317,26 +317,9 @@ def build_corpus_model(recipe: CorpusRecipe, directory: Path) -> float:
     corpus = CORPORA[recipe.corpus]()
     weights, final_loss = train_corpus(recipe, corpus)
     spec = corpus_spec(recipe, corpus)
-    hyper = ("steps", "batch_size", "seq_len", "lr", "clip_norm", "seed")
-    training = {
-        "corpus": corpus.name,
-        "source": corpus.source,
-        "characters": len(corpus.text),
-        "sha256": corpus.sha256,
-        **{k: v for k, v in asdict(recipe).items() if k in hyper},
-        "optimizer": "adam, cosine decay to lr/10, gradient-norm clipping",
-        "loss": "mean cross-entropy (nats/char) over the whole corpus in seq_len windows",
-        "final_loss": round(final_loss, 6),
-    }
-    config = {
-        "id": recipe.id,
-        "title": recipe.title,
-        "description": recipe.description,
-        **spec.to_config(),
-        "corpus": corpus.name,
-        "sample": excerpt(corpus.text, recipe.sample_from),
-        "training": training,
-    }
+    training = window_record(recipe, corpus, final_loss, "char")
+    sample = excerpt(corpus.text, recipe.sample_from)
+    config = checkpoint_config(recipe, spec, corpus.name, sample, training)
     write_checkpoint(directory, recipe.id, weights, config)
     return final_loss
 
@@ -361,16 +344,7 @@ def build_classifier(recipe: ClassifierRecipe, directory: Path) -> float:
         "held_out_loss": round(trained.held_out_loss, 6),
         "held_out_accuracy": round(trained.held_out_accuracy, 4),
     }
-    config = {
-        "id": recipe.id,
-        "title": recipe.title,
-        "description": recipe.description,
-        **trained.spec.to_config(),
-        "corpus": examples.name,
-        "sample": sample,
-        "sample_label": sample_label,
-        "training": training,
-    }
+    config = checkpoint_config(recipe, trained.spec, examples.name, sample, training, sample_label)
     write_checkpoint(directory, recipe.id, trained.weights, config)
     return trained.train_loss
 
@@ -379,29 +353,58 @@ def build_word_model(recipe: WordRecipe, directory: Path) -> float:
     corpus = CORPORA[recipe.corpus]()
     weights, final_loss = train_words(recipe, corpus)
     words = tokenize(corpus.text)
+    training = window_record(recipe, corpus, final_loss, "word", len(words))
+    spec, sample = word_spec(recipe, words), excerpt(corpus.text, recipe.sample_from)
+    config = checkpoint_config(recipe, spec, corpus.name, sample, training)
+    write_checkpoint(directory, recipe.id, weights, config)
+    return final_loss
+
+
+def window_record(
+    recipe: CorpusRecipe | WordRecipe,
+    corpus: corpora.Corpus,
+    final_loss: float,
+    unit: str,
+    words: int | None = None,
+) -> dict[str, Any]:
+    """How a corpus model (`unit` "char") or a word model ("word", of `words` tokens) was
+    trained on windows of its corpus, with its final loss."""
     hyper = ("steps", "batch_size", "seq_len", "lr", "clip_norm", "seed")
-    training = {
+    return {
         "corpus": corpus.name,
         "source": corpus.source,
         "characters": len(corpus.text),
-        "words": len(words),
+        **({} if words is None else {"words": words}),
         "sha256": corpus.sha256,
         **{k: v for k, v in asdict(recipe).items() if k in hyper},
         "optimizer": "adam, cosine decay to lr/10, gradient-norm clipping",
-        "loss": "mean cross-entropy (nats/word) over the whole corpus in seq_len windows",
+        "loss": f"mean cross-entropy (nats/{unit}) over the whole corpus in seq_len windows",
         "final_loss": round(final_loss, 6),
     }
+
+
+def checkpoint_config(
+    recipe: CorpusRecipe | ClassifierRecipe | WordRecipe,
+    spec: ModelSpec,
+    corpus: str,
+    sample: str,
+    training: dict[str, Any],
+    sample_label: str | None = None,
+) -> dict[str, Any]:
+    """A checkpoint's JSON: the recipe's names, the spec's constructor arguments, the training
+    text's name, the sample /explore opens on (a classifier's with its true class) and the
+    training record."""
     config = {
         "id": recipe.id,
         "title": recipe.title,
         "description": recipe.description,
-        **word_spec(recipe, words).to_config(),
-        "corpus": corpus.name,
-        "sample": excerpt(corpus.text, recipe.sample_from),
-        "training": training,
+        **spec.to_config(),
+        "corpus": corpus,
+        "sample": sample,
     }
-    write_checkpoint(directory, recipe.id, weights, config)
-    return final_loss
+    if sample_label is not None:
+        config["sample_label"] = sample_label
+    return {**config, "training": training}
 
 
 def build(recipe: Recipe | CorpusRecipe | ClassifierRecipe | WordRecipe, directory: Path) -> float:

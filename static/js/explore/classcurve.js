@@ -3,24 +3,11 @@
  * every step, one line per class (the readout applied to every h_t; only the last step's is
  * scored). Drawn once per trace; the cursor is an overlay.
  */
-import { Chart } from "../charts/chart.js";
 import { CATEGORICAL, COLOURS } from "../config.js";
 import { showChar } from "../dom.js";
-import { PlotOverlay } from "./overlay.js";
+import { StepChart } from "./overlay.js";
 
-export class ClassCurve extends Chart {
-  /**
-   * @param {HTMLElement} container
-   * @param {import("../charts/chart.js").ChartOptions} options
-   * @param {(step: number) => void} onPick called when a point is clicked
-   */
-  constructor(container, options, onPick) {
-    super(container, options);
-    this.overlay = new PlotOverlay(this);
-    this.onPick = onPick;
-    this.clickBound = false;
-  }
-
+export class ClassCurve extends StepChart {
   /**
    * @param {{classes: string[], probs: number[][], tokens: string[], label: string | null}} data
    *   probs (T, C); `label` the class the loss is of, drawn thicker
@@ -52,16 +39,6 @@ export class ClassCurve extends Chart {
       columns: ticks,
       rows: classes.map((name, k) => ({ label: name, values: probs.map((row) => row[k]) })),
     };
-    await this.render(traces, layout, table);
-    if (!this.clickBound) {
-      this.plot.on("plotly_click", (event) => this.onPick(Number(event.points[0].x)));
-      this.clickBound = true;
-    }
-    this.overlay.measure();
-  }
-
-  /** @param {number} t */
-  setCursor(t) {
-    this.overlay.setColumn(t);
+    await this.drawSteps(traces, layout, table);
   }
 }

@@ -4,9 +4,8 @@
  * The API sends log10 values, exact far below float64's 1e-308; null means exactly zero and
  * is drawn as such (a cross on the "exactly 0" line), never as a tiny number.
  */
-import { Chart } from "../charts/chart.js";
 import { CATEGORICAL, COLOURS } from "../config.js";
-import { PlotOverlay } from "./overlay.js";
+import { StepChart } from "./overlay.js";
 
 /** @type {Record<string, string>} */
 const SUPERSCRIPTS = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
@@ -46,19 +45,7 @@ function powerTicks(low, high) {
  * @typedef {{name: string, values: (number | null)[]}} NormSeries log10 norms per step
  */
 
-export class GradientCurve extends Chart {
-  /**
-   * @param {HTMLElement} container
-   * @param {import("../charts/chart.js").ChartOptions} options
-   * @param {(step: number) => void} onPick called when a point is clicked
-   */
-  constructor(container, options, onPick) {
-    super(container, options);
-    this.overlay = new PlotOverlay(this);
-    this.onPick = onPick;
-    this.clickBound = false;
-  }
-
+export class GradientCurve extends StepChart {
   /**
    * @param {NormSeries[]} series
    */
@@ -118,16 +105,6 @@ export class GradientCurve extends Chart {
       columns: x.map(String),
       rows: series.map((s) => ({ label: `log10 ${s.name}`, values: s.values })),
     };
-    await this.render(traces, layout, table);
-    if (!this.clickBound) {
-      this.plot.on("plotly_click", (event) => this.onPick(Number(event.points[0].x)));
-      this.clickBound = true;
-    }
-    this.overlay.measure();
-  }
-
-  /** @param {number} t */
-  setCursor(t) {
-    this.overlay.setColumn(t);
+    await this.drawSteps(traces, layout, table);
   }
 }

@@ -2,8 +2,9 @@
  * Marks drawn over a Plotly chart as plain positioned elements: the time cursor (a column
  * band) and the selected unit (a row band). Moving a mark is one style write, so the cursor
  * moves without redrawing the chart; the axis mapping is read again whenever Plotly redraws
- * (new data, resize).
+ * (new data, resize). `StepChart` is a chart over a trace's steps with that cursor.
  */
+import { Chart } from "../charts/chart.js";
 import { el } from "../dom.js";
 
 export class PlotOverlay {
@@ -76,5 +77,43 @@ export class PlotOverlay {
     const band = Math.max(pixelsPerUnit, 2);
     this.row.style.height = `${band}px`;
     this.row.style.transform = `translateY(${top + ((y1 - y) / (y1 - y0)) * height - band / 2}px)`;
+  }
+}
+
+/**
+ * A Plotly chart over the steps of a trace with the time cursor as an overlay column: a click
+ * on a point moves the cursor to its step. GradientCurve and ClassCurve draw on it.
+ */
+export class StepChart extends Chart {
+  /**
+   * @param {HTMLElement} container
+   * @param {import("../charts/chart.js").ChartOptions} options
+   * @param {(step: number) => void} onPick called with the step of a clicked point
+   */
+  constructor(container, options, onPick) {
+    super(container, options);
+    this.overlay = new PlotOverlay(this);
+    this.onPick = onPick;
+    this.clickBound = false;
+  }
+
+  /**
+   * Draw, then listen for clicks (once) and read the axes for the cursor column.
+   * @param {object[]} traces
+   * @param {object} layout
+   * @param {import("../charts/table.js").TableData} table
+   */
+  async drawSteps(traces, layout, table) {
+    await this.render(traces, layout, table);
+    if (!this.clickBound) {
+      this.plot.on("plotly_click", (event) => this.onPick(Number(event.points[0].x)));
+      this.clickBound = true;
+    }
+    this.overlay.measure();
+  }
+
+  /** @param {number} t */
+  setCursor(t) {
+    this.overlay.setColumn(t);
   }
 }
