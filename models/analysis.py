@@ -90,10 +90,12 @@ def correlations(
 def check_analysable(spec: ModelSpec) -> None:
     """Refuse (field `analysis`) a model whose steps are not characters."""
     if spec.input != "one_hot":
+        reads = "numbers" if spec.input == "real" else "words"
         raise SpecError(
             "analysis",
-            f"analysis is for character models; this model reads words (input {spec.input!r}), "
-            "and the text features and connectivity are per character: leave out analysis",
+            f"analysis is for character models; this model reads {reads} (input "
+            f"{spec.input!r}), and the text features and connectivity are per character: leave "
+            "out analysis",
         )
 
 

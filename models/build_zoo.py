@@ -5,7 +5,7 @@ thread, then writes `<id>.safetensors` (float32 weights, PyTorch names) and `<id
 (constructor arguments, training record with the final loss). Same seed, same bytes on the
 same machine (another CPU or PyTorch build may round differently in the last float bits).
 
-Four kinds of recipe:
+Five kinds of recipe:
 
 - `Recipe`: the lecture's "hello" models, full-batch on one short word.
 - `CorpusRecipe`: character models of a corpus (`corpora.py`), trained on random windows
@@ -16,6 +16,9 @@ Four kinds of recipe:
   their final loss is the mean cross-entropy of the class over the training texts.
 - `WordRecipe`: word-level models of a corpus, an embedding before the cell
   (`build_words.py`); their final loss is the mean next-word cross-entropy over the corpus.
+- `SeriesRecipe`: a time-series model, real numbers in and the next number out, trained on
+  generated series (`build_series.py`); its final loss is the mean squared error of every
+  one-step prediction over held-out series, beside the persistence forecast's.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ from safetensors.torch import save_file
 
 from models import corpora
 from models.build_classifiers import ClassifierRecipe, sample_example, train_classifier
+from models.build_series import SeriesRecipe, series_spec, train_series
 from models.build_words import WordRecipe, train_windows, train_words, word_spec
 from models.labelled import LABELLED_SETS
+from models.series import SERIES_TITLES, make_series, written
 from models.spec import ModelSpec, make_spec, tokenize
 from models.torch_model import build_torch_model, readout_logits
 from models.zoo import CHECKPOINT_DIR
@@ -98,7 +103,8 @@ SENTIMENT = (
     "'but' clause at the end decides, so the answer must be carried to the last step. 2,000 "
     "sentences generated from word lists written for Unrolled"
 )
-RECIPES: list[Recipe | CorpusRecipe | ClassifierRecipe | WordRecipe] = [
+AnyRecipe = Recipe | CorpusRecipe | ClassifierRecipe | WordRecipe | SeriesRecipe
+RECIPES: list[AnyRecipe] = [
     Recipe("hello-rnn", "hello: vanilla RNN", f"Tanh RNN, 3 units. {HELLO}", "rnn", 3, "hello"),
     Recipe("hello-lstm", "hello: LSTM", f"LSTM, 3 units. {HELLO}", "lstm", 3, "hello"),
     Recipe("hello-gru", "hello: GRU", f"GRU, 3 units. {HELLO}", "gru", 3, "hello"),
@@ -194,7 +200,17 @@ RECIPES: list[Recipe | CorpusRecipe | ClassifierRecipe | WordRecipe] = [
         16,
         sample_from="Beautiful is better",
     ),
+    SeriesRecipe(
+        "series-lstm",
+        "Time series: LSTM forecaster",
+        "LSTM, 32 units, reading one number per step and predicting the next: trained on "
+        "generated series (a price-like random walk with drift and seasonality, sine, square "
+        "and sawtooth waves of period 20, noise 0.05).",
+        "lstm",
+        32,
+    ),
 ]
+SERIES_SAMPLE_STEPS = 100  # the sample series /explore opens on
 SAMPLE_PREFERENCE = {"surnames": "wski", "sentiment": " but "}  # a telling held-out example
 
 
@@ -360,6 +376,23 @@ def build_word_model(recipe: WordRecipe, directory: Path) -> float:
     return final_loss
 
 
+def build_series_model(recipe: SeriesRecipe, directory: Path) -> float:
+    weights, losses = train_series(recipe)
+    hyper = ("steps", "batch_size", "seq_len", "lr", "clip_norm", "noise", "seed")
+    training = {
+        "series": list(SERIES_TITLES.values()),
+        **{k: v for k, v in asdict(recipe).items() if k in hyper},
+        "optimizer": "adam, cosine decay to lr/10, gradient-norm clipping",
+        "loss": "mean squared error of every one-step prediction on 16 held-out series of "
+        "each kind; persistence_loss: the forecast y_t = x_t's",
+        **{name: round(value, 6) for name, value in losses.items()},
+    }
+    values = make_series(recipe.sample_kind, SERIES_SAMPLE_STEPS, recipe.sample_seed, recipe.noise)
+    config = checkpoint_config(recipe, series_spec(recipe), "series", written(values)[1], training)
+    write_checkpoint(directory, recipe.id, weights, config)
+    return losses["final_loss"]
+
+
 def window_record(
     recipe: CorpusRecipe | WordRecipe,
     corpus: corpora.Corpus,
@@ -384,7 +417,7 @@ def window_record(
 
 
 def checkpoint_config(
-    recipe: CorpusRecipe | ClassifierRecipe | WordRecipe,
+    recipe: CorpusRecipe | ClassifierRecipe | WordRecipe | SeriesRecipe,
     spec: ModelSpec,
     corpus: str,
     sample: str,
@@ -407,7 +440,7 @@ def checkpoint_config(
     return {**config, "training": training}
 
 
-def build(recipe: Recipe | CorpusRecipe | ClassifierRecipe | WordRecipe, directory: Path) -> float:
+def build(recipe: AnyRecipe, directory: Path) -> float:
     """Train one recipe and write its checkpoint into `directory`; return the final loss."""
     if isinstance(recipe, Recipe):
         return build_hello(recipe, directory)
@@ -415,6 +448,8 @@ def build(recipe: Recipe | CorpusRecipe | ClassifierRecipe | WordRecipe, directo
         return build_classifier(recipe, directory)
     if isinstance(recipe, WordRecipe):
         return build_word_model(recipe, directory)
+    if isinstance(recipe, SeriesRecipe):
+        return build_series_model(recipe, directory)
     return build_corpus_model(recipe, directory)
 
 

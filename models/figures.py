@@ -84,6 +84,7 @@ def gates_heatmap(result: Trace, layer: int = 0) -> go.Figure:
 
 def top_k(result: Trace, step: int, vocab: tuple[str, ...] | list[str], k: int = 5) -> go.Figure:
     """The k most likely next characters at `step`, with the target marked in the title."""
+    assert result.probs is not None, "a series model has no next-token distribution"
     probs = result.probs[step]  # (V,)
     best = np.argsort(-probs, kind="stable")[:k]
     figure = go.Figure(

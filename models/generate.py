@@ -62,11 +62,17 @@ def check_request(
     net: Network, prompt: str, length: int, temperature: float, limits: GenerateLimits
 ) -> None:
     """Errors name the field, the value and the limit."""
-    if net.spec.output != "next_token":
+    if net.spec.output == "class":
         raise SpecError(
             "model",
-            f"the model is a {net.spec.output} model: it scores its {len(net.spec.classes)} "
+            f"the model is a class model: it scores its {len(net.spec.classes)} "
             "classes, not the next character, so it cannot write text",
+        )
+    if net.spec.output == "value":
+        raise SpecError(
+            "model",
+            "the model is a series model: it predicts numbers, not the next character, so it "
+            "cannot write text (its free-running forecast is the trace's `forecast`)",
         )
     if net.spec.input != "one_hot":
         raise SpecError(

@@ -20,7 +20,8 @@ beyond float64's range, and -inf only where a gradient is exactly zero. `bptt.py
 same adjoints back as plain vectors and adds each weight's gradient, step by step.
 
 A character model (`Network`) reads x_t = onehot(text[t]) and its outputs are logits over the
-vocabulary (I = O = V). A word model reads x_t = E[id(w_t)], the row of its embedding E
+vocabulary (I = O = V). A series model reads real rows x_t (I = O = features) and its outputs
+are its predictions of x_{t+1}. A word model reads x_t = E[id(w_t)], the row of its embedding E
 (`embedding.weight`, (V, D)) for the t-th word (I = D); dL/dx_t is then the gradient of the
 embedded vector, and dL/dE gathers it in the rows of the words read (`bptt.py`).
 """
@@ -46,6 +47,7 @@ from models.spec import (
     Limits,
     ModelSpec,
     SpecError,
+    read_values,
     unknown_characters,
     unknown_words,
     validate_weights,
@@ -140,13 +142,15 @@ class Network(RecurrentStack):
         self.char_index = {token: k for k, token in enumerate(spec.vocab)}  # character or word
 
     def encode(self, text: str, limits: Limits | None = None) -> np.ndarray:
-        """Token indices of `text` into the vocabulary, (T,); errors name the characters or
-        words and the limit."""
+        """Token indices of `text` into the vocabulary, (T,), or a series model's values (T, I);
+        errors name the characters, words or numbers and the limit."""
         limits = limits or Limits()
         if not text:
             raise SpecError("text", "text is empty; it needs at least 1 character")
         if self.spec.input == "embedding":
             return self.encode_words(text, limits)
+        if self.spec.input == "real":
+            return self.encode_values(text, limits)
         if len(text) > limits.max_text_chars:
             raise SpecError(
                 "text", f"text has {len(text)} characters; the limit is {limits.max_text_chars}"
@@ -170,9 +174,21 @@ class Network(RecurrentStack):
             raise error
         return np.array([self.char_index[token] for token in tokens], dtype=np.int64)
 
+    def encode_values(self, text: str, limits: Limits) -> np.ndarray:
+        """A series model's values (T, I): `read_values`."""
+        values = read_values(text, self.spec.input_size)[1]
+        if not len(values):
+            raise SpecError("text", "text has no numbers; it needs at least 1 step")
+        if len(values) > limits.max_text_chars:
+            raise SpecError(
+                "text", f"text has {len(values)} steps; the limit is {limits.max_text_chars}"
+            )
+        return values
+
     def inputs(self, indices: np.ndarray) -> np.ndarray:
         """What layer 0 reads for token indices (T,): the indices themselves, one-hot inputs
-        (`input_projection`), or for a word model the embedded rows E[indices], (T, D)."""
+        (`input_projection`), or for a word model the embedded rows E[indices], (T, D). A
+        series model's `encode` gives its rows (T, I), read as they are."""
         if self.spec.input == "embedding":
             return self.weights["embedding.weight"][indices]
         return indices

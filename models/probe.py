@@ -3,14 +3,15 @@
 The lab trains in float32 PyTorch. To draw how far back the gradient reaches, it copies the
 weights to float64 and runs the probe through the driver of `network.py`: forward, then the
 scaled backward pass from dL/dy_t. The input may be one-hot characters or real values (the
-adding problem); the loss is the task's, on this one sequence:
+adding problem, the series); the loss is the task's, on this one sequence:
 
     every_step:   L = sum_t CE(logits_t, target_t)      (as /api/trace with loss="all")
-    last_step:   L = CE(logits_{T-1}, target)
-    last_value:  L = (y_{T-1} - target)^2
+    last_step:    L = CE(logits_{T-1}, target)
+    last_value:   L = (y_{T-1} - target)^2
+    every_value:  L = sum_t (y_t - target_t)^2           (target_t = x_{t+1})
 
 so dL/dy_t = softmax(logits_t) - onehot(target_t) for the cross-entropy at each step in L, and
-2 (y_{T-1} - target) for the squared error.
+2 (y_t - target_t) for the squared error at each step in L.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class ProbeResult:
     grad_c: list[np.ndarray] | None  # per layer (T,) log10 ||dL/dc_t||, LSTM only
     h: list[np.ndarray]  # per layer (T, H) hidden states
     c: list[np.ndarray] | None  # per layer (T, H) cell states, LSTM only
-    outputs: np.ndarray  # (T, O) softmax probabilities (characters) or values (adding)
+    outputs: np.ndarray  # (T, O) softmax probabilities (characters) or values (adding, series)
     loss: float  # L above
 
 
@@ -45,6 +46,10 @@ def output_gradient(
 ) -> tuple[np.ndarray, float]:
     """dL/dy_t for every step (T, O), and L, for the readout's outputs (T, O)."""
     d_out = np.zeros_like(outputs)  # (T, O)
+    if loss == "every_value":
+        errors = outputs[:, 0] - np.asarray(targets, dtype=np.float64)  # (T,)
+        d_out[:, 0] = 2.0 * errors
+        return d_out, float(np.sum(errors**2))
     if loss == "last_value":
         error = outputs[-1, 0] - float(targets)
         d_out[-1, 0] = 2.0 * error
@@ -71,7 +76,8 @@ def probe_gradients(
 ) -> ProbeResult:
     """Run float64 `weights` (PyTorch names) over `inputs` (T, I) and backpropagate the loss.
 
-    `targets`: (T,) indices (every_step), one index (last_step) or one value (last_value).
+    `targets`: (T,) indices (every_step), one index (last_step), one value (last_value) or
+    (T,) values (every_value).
     """
     stack = RecurrentStack(cell, nonlinearity, weights)
     try:
@@ -84,7 +90,7 @@ def probe_gradients(
         raise ProbeOverflow("the probe's output overflowed float64; the weights grew too large")
     grads = stack.backward(records, d_out).layers
     is_lstm = has_cell_state(cell)
-    shown = outputs if loss == "last_value" else np.exp(log_softmax(outputs))
+    shown = outputs if loss in ("last_value", "every_value") else np.exp(log_softmax(outputs))
     return ProbeResult(
         grad_h=[g.log_h for g in grads],
         grad_c=[g.log_c for g in grads if g.log_c is not None] if is_lstm else None,

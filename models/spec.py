@@ -29,6 +29,7 @@ with G = 1 (rnn), 4 (lstm: chunks i|f|g|o) or 3 (gru: chunks r|z|n). The peephol
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -39,10 +40,10 @@ import numpy as np
 
 Cell = Literal["rnn", "lstm", "gru", "peephole"]
 Nonlinearity = Literal["tanh", "relu"]
-InputKind = Literal["one_hot", "embedding"]
-INPUT_KINDS: tuple[InputKind, ...] = ("one_hot", "embedding")
-OutputKind = Literal["next_token", "class"]
-OUTPUT_KINDS: tuple[OutputKind, ...] = ("next_token", "class")
+InputKind = Literal["one_hot", "embedding", "real"]
+INPUT_KINDS: tuple[InputKind, ...] = ("one_hot", "embedding", "real")
+OutputKind = Literal["next_token", "class", "value"]
+OUTPUT_KINDS: tuple[OutputKind, ...] = ("next_token", "class", "value")
 MAX_CLASS_NAME = 40  # characters of one class label
 MAX_WORD = 40  # characters of one word of an embedding model's vocabulary
 TOKEN = re.compile(r"\w+(?:'\w+)*|[^\w\s]")  # a word (inner apostrophes kept) or a punctuation mark
@@ -95,6 +96,7 @@ class ModelSpec:
     classes: tuple[str, ...] = ()  # the readout's labels, output "class" only
     input: InputKind = "one_hot"
     embedding_dim: int | None = None  # D, input "embedding" only
+    features: int | None = None  # values per step (I_0 = O), input "real" only
     gate_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -107,20 +109,31 @@ class ModelSpec:
     @property
     def input_size(self) -> int:
         """I_0: what layer 0 reads, a one-hot vector over the vocabulary or an embedding."""
+        if self.features is not None:
+            return self.features
         return self.embedding_dim if self.embedding_dim is not None else self.vocab_size
 
     def tokens(self, text: str) -> list[str]:
-        """What the model reads of `text`, one token per step: its characters, or its words."""
+        """What the model reads of `text`, one token per step: its characters, its words, or
+        a series model's steps, each its values as written (`read_values`)."""
+        if self.input == "real":
+            return read_values(text, self.input_size)[0]
         return tokenize(text) if self.input == "embedding" else list(text)
 
     @property
     def output_size(self) -> int:
-        """O: the readout's rows, a logit per token of the vocabulary or per class."""
+        """O: the readout's rows, a logit per token of the vocabulary or per class, or the
+        next step's values."""
+        if self.output == "value":
+            return self.input_size
         return len(self.classes) if self.output == "class" else len(self.vocab)
 
     @property
     def output_labels(self) -> tuple[str, ...]:
-        """What each logit is the score of: a character or word, or a class."""
+        """What each output is the score of: a character or word, or a class; a series
+        model's outputs are the next step's values x[0] .. x[I-1]."""
+        if self.output == "value":
+            return tuple(f"x[{k}]" for k in range(self.input_size))
         return self.classes if self.output == "class" else self.vocab
 
     @property
@@ -153,6 +166,7 @@ class ModelSpec:
             "nonlinearity": self.nonlinearity,
             "input": self.input,
             "embedding_dim": self.embedding_dim,
+            "features": self.features,
             "output": self.output,
             "classes": list(self.classes) if self.output == "class" else None,
         }
@@ -172,6 +186,7 @@ def make_spec(
     classes: Sequence[str] | None = None,
     input: str = "one_hot",
     embedding_dim: int | None = None,
+    features: int | None = None,
 ) -> ModelSpec:
     """Validate constructor arguments against `limits` and return the spec."""
     limits = limits or Limits()
@@ -180,8 +195,17 @@ def make_spec(
     if nonlinearity not in ("tanh", "relu"):
         raise SpecError("nonlinearity", f"nonlinearity {nonlinearity!r} is not 'tanh' or 'relu'")
     if input not in INPUT_KINDS:
-        raise SpecError("input", f"input {input!r} is not 'one_hot' or 'embedding'")
-    vocab = check_vocab(tuple(vocab), input == "embedding", limits)
+        raise SpecError("input", f"input {input!r} is not 'one_hot', 'embedding' or 'real'")
+    check_series_kind(input, output, features, limits)
+    vocab = tuple(vocab)
+    if input == "real" and vocab:
+        raise SpecError(
+            "vocab",
+            f"vocab has {len(vocab)} entries; a model of input 'real' reads numbers and has no "
+            "vocabulary: send []",
+        )
+    if input != "real":
+        vocab = check_vocab(vocab, input == "embedding", limits)
     if not 1 <= hidden_size <= limits.max_hidden_size:
         raise SpecError(
             "hidden_size",
@@ -204,7 +228,34 @@ def make_spec(
         labels,
         input,  # type: ignore[arg-type]
         embedding_dim,
+        features,
     )
+
+
+def check_series_kind(input: str, output: str, features: int | None, limits: Limits) -> None:
+    """A series model reads real values and predicts the next step's (input "real" with output
+    "value", each only with the other), `features` of them per step, and has no vocabulary."""
+    if output == "value" and input != "real":
+        raise SpecError(
+            "output",
+            f"output 'value' predicts the next step's values; it needs input 'real', not {input!r}",
+        )
+    if input != "real":
+        if features is not None:
+            raise SpecError("features", f"features is {features}; it is for input 'real' only")
+        return
+    if output != "value":
+        raise SpecError(
+            "output",
+            f"output {output!r} is not 'value'; a model of input 'real' predicts the "
+            "next step's values (output 'value')",
+        )
+    if features is None:
+        raise SpecError("features", "features is missing; a model of input 'real' needs it")
+    if not 1 <= features <= limits.max_vocab:
+        raise SpecError(
+            "features", f"features is {features}; it must be between 1 and {limits.max_vocab}"
+        )
 
 
 def check_vocab(vocab: tuple[str, ...], words: bool, limits: Limits) -> tuple[str, ...]:
@@ -241,12 +292,12 @@ def is_word(entry: object) -> bool:
 
 def check_embedding_dim(input: str, embedding_dim: int | None, limits: Limits) -> None:
     """D: required for an embedding model, within 1..max_hidden_size; absent for one_hot."""
-    if input == "one_hot":
+    if input != "embedding":
         if embedding_dim is not None:
             raise SpecError(
                 "embedding_dim",
-                f"embedding_dim is {embedding_dim}; it is for input 'embedding' only (a one_hot "
-                "model reads one-hot vectors of len(vocab))",
+                f"embedding_dim is {embedding_dim}; it is for input 'embedding' only (this "
+                f"model's input is {input!r})",
             )
         return
     if embedding_dim is None:
@@ -264,11 +315,11 @@ def check_classes(output: str, classes: Sequence[str] | None, limits: Limits) ->
     """The class labels of a model of kind `output`: 2 or more distinct, short, non-empty
     labels for "class"; none for "next_token", whose readout scores the vocabulary."""
     if output not in OUTPUT_KINDS:
-        raise SpecError("output", f"output {output!r} is not 'next_token' or 'class'")
-    if output == "next_token":
+        raise SpecError("output", f"output {output!r} is not 'next_token', 'class' or 'value'")
+    if output != "class":
         if classes:
             raise SpecError(
-                "classes", "classes are for output 'class'; a next_token model scores its vocab"
+                "classes", f"classes are for output 'class'; this model's output is {output!r}"
             )
         return ()
     labels = tuple(classes or ())
@@ -318,6 +369,45 @@ def tokenize(text: str) -> list[str]:
         tokenize("Don't stop, now!")  ->  ["Don't", "stop", ",", "now", "!"]
     """
     return TOKEN.findall(text)
+
+
+NUMBER_SEPARATORS = re.compile(r"[\s,]+")  # between the numbers of a series model's text
+MAX_NUMBER_CHARS = 32  # characters of one number written out
+
+
+def read_values(text: str, features: int) -> tuple[list[str], np.ndarray]:
+    """A series model's text: numbers separated by commas and/or whitespace, `features` per step
+    in order (so T = count / features). Returns each step's numbers as written (joined by a
+    space) and their values (T, features) float64.
+
+        read_values("0.5, -0.25 1e-2", 1)  ->  (["0.5", "-0.25", "1e-2"], [[0.5], [-0.25], [0.01]])
+
+    Raises a SpecError (field "text") naming the first number that is not a finite number, or a
+    count that is not a multiple of `features`.
+    """
+    words = [word for word in NUMBER_SEPARATORS.split(text) if word]
+    values = np.empty(len(words))
+    for k, word in enumerate(words):
+        try:
+            value = float(word) if len(word) <= MAX_NUMBER_CHARS else math.nan
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise SpecError(
+                "text",
+                f"text has {word[:MAX_NUMBER_CHARS]!r} as its number {k}; a series model reads "
+                f"finite numbers of at most {MAX_NUMBER_CHARS} characters, separated by commas "
+                "or spaces",
+            )
+        values[k] = value
+    if len(words) % features:
+        raise SpecError(
+            "text",
+            f"text has {len(words)} numbers; a model of {features} features per step needs a "
+            "multiple of that",
+        )
+    steps = [" ".join(words[t : t + features]) for t in range(0, len(words), features)]
+    return steps, values.reshape(-1, features)
 
 
 def unknown_words(field: str, tokens: Sequence[str], vocab: Sequence[str]) -> SpecError | None:

@@ -13,9 +13,13 @@ A model reads T steps and is trained in one of three ways (`Task.loss`):
   the whole text; loss = cross-entropy(logits_{T-1}, y); metric: accuracy.
 - "last_value" (adding): many-to-one regression. Inputs are real (value, marker) pairs:
   loss = (y_{T-1} - target)^2; metric: mean squared error.
+- "every_value" (series): many-to-many regression, one-step-ahead forecasting. The model reads
+  x_0 .. x_{T-1} of a generated series (`series.py`) and at every step predicts the next value:
+  loss = mean_t (y_t - x_{t+1})^2; metric: mean squared error.
 
 Character tasks give a character model (one-hot input over `vocab`, readout back to `vocab`), so
-a trained model opens in /explore and /hello; its text is `Task.text_of(inputs, target)`.
+a trained model opens in /explore and /hello; its text is `Task.text_of(inputs, target)`. The
+series task gives a series model (input "real", output "value", `spec.py`).
 
 Seeds: `batch(rng, size)` draws from the caller's NumPy Generator; `held_out(seed)` draws from
 its own stream (`held_out_rng`), never the training stream; `probe()` is fixed per task, so
@@ -35,8 +39,9 @@ import numpy as np
 
 from models.corpora import Corpus, brackets, stdlib_code, zen
 from models.labelled import LABELLED_SETS, LabelledSet
+from models.series import DEFAULT_NOISE, SERIES_KINDS, SERIES_TITLES, make_series, series_batch
 
-LossKind = Literal["every_step", "last_step", "last_value"]
+LossKind = Literal["every_step", "last_step", "last_value", "every_value"]
 MetricName = Literal["accuracy", "bits_per_char", "mse"]
 TASK_TITLES = {
     "hello": "hello",
@@ -47,6 +52,7 @@ TASK_TITLES = {
     "brackets": "balanced brackets",
     "surnames": "surname → language",
     "sentiment": "review → sentiment",
+    "series": "forecast a time series",
 }
 TASK_NAMES = tuple(TASK_TITLES)
 HELD_OUT_SEQUENCES = 256  # sequences in a synthetic task's held-out set
@@ -70,8 +76,9 @@ class TaskError(ValueError):
 class Batch:
     """B sequences of T steps. Character tasks carry indices into the vocabulary."""
 
-    inputs: np.ndarray  # (T, B) int64 character indices, or (T, B, 2) float32 (adding)
-    targets: np.ndarray  # every_step: (T, B) int64; last_step: (B,) int64; last_value: (B,) float32
+    inputs: np.ndarray  # (T, B) int64 character indices, or (T, B, I) float32 (adding, series)
+    targets: np.ndarray  # every_step: (T, B) int64; last_step: (B,) int64; last_value: (B,)
+    # float32; every_value: (T, B) float32, the next value x_{t+1} at every step
 
     @property
     def size(self) -> int:
@@ -93,7 +100,7 @@ class Task:
     length: int  # T: steps the model reads
     input_size: int
     output_size: int
-    vocab: tuple[str, ...] | None  # characters (character tasks), None for the adding problem
+    vocab: tuple[str, ...] | None  # characters (character tasks), None for adding and series
     probe_description: str
     make_batch: Callable[[np.random.Generator, int], Batch] = field(repr=False)
     probe_batch: Batch = field(repr=False)
@@ -122,7 +129,7 @@ class Task:
         return value >= self.threshold if self.higher_is_better else value < self.threshold
 
     def probe_inputs(self) -> list[str] | list[list[float]]:
-        """The probe as the page shows it: characters, or (value, marker) pairs."""
+        """The probe as the page shows it: characters, (value, marker) pairs, or (x_t,)."""
         inputs = self.probe_batch.inputs[:, 0]  # (T,) or (T, 2)
         if self.vocab is None:
             return inputs.astype(float).tolist()  # type: ignore[no-any-return]
@@ -139,6 +146,8 @@ class Task:
         """The task's metric from the model's outputs (T, B, O) on `batch`."""
         if self.loss == "last_value":
             return float(np.mean((outputs[-1, :, 0].astype(np.float64) - batch.targets) ** 2))
+        if self.loss == "every_value":
+            return float(np.mean((outputs[..., 0].astype(np.float64) - batch.targets) ** 2))
         if self.metric == "bits_per_char":
             return mean_bits(outputs, batch.targets)
         if self.loss == "last_step":
@@ -381,6 +390,79 @@ def adding_task(length: int) -> Task:
     )
 
 
+# --- One-step-ahead forecasting of a generated series -------------------------------------------
+
+SERIES_PROBE_SEED = 0  # the probe series: make_series(kind, T + 1, seed=SERIES_PROBE_SEED)
+
+
+def check_series_kind(kind: str) -> None:
+    """Refuse a series kind that `series.py` does not make, naming it and the kinds."""
+    if kind not in SERIES_KINDS:
+        known = ", ".join(SERIES_KINDS)
+        raise TaskError("series", f"series {kind!r} is unknown; the series are {known}")
+
+
+def persistence_mse(batch: Batch) -> float:
+    """Mean squared error of the persistence forecast y_t = x_t (tomorrow is like today) on a
+    series batch: mean over t, b of (x_{t+1} - x_t)^2."""
+    return float(np.mean((batch.targets.astype(np.float64) - batch.inputs[..., 0]) ** 2))
+
+
+def series_task(kind: str, length: int, seed: int = 0) -> Task:
+    """One-step-ahead forecasting. A sequence is a generated series of T + 1 values x_0 .. x_T
+    (`series.py`, noise DEFAULT_NOISE, each with its own seed drawn from the batch's stream);
+    the model reads x_0 .. x_{T-1} and at every step t outputs y_t, its forecast of x_{t+1}:
+
+        loss = mean_{t, b} (y_t - x_{t+1})^2
+
+    Values are rounded to float32 once, so the float32 training and the float64 measurements
+    read the same numbers. Chance is the persistence forecast y_t = x_t on the held-out set of
+    `seed` (`held_out_rng(seed)`); solved below half of it.
+    """
+    check_series_kind(kind)
+    if length < 4:
+        raise TaskError("length", f"length is {length}; the series task needs at least 4")
+
+    def of_values(values: np.ndarray) -> Batch:
+        values = values.astype(np.float32)  # (T + 1, B)
+        return Batch(values[:-1, :, None].copy(), values[1:].copy())  # (T, B, 1), (T, B)
+
+    def make(rng: np.random.Generator, size: int) -> Batch:
+        return of_values(series_batch((kind,), length + 1, size, rng, DEFAULT_NOISE))
+
+    def held_out(at: int) -> Batch:
+        return make(held_out_rng(at), HELD_OUT_SEQUENCES)
+
+    probe = of_values(make_series(kind, length + 1, SERIES_PROBE_SEED, DEFAULT_NOISE)[:, None])
+    held = held_out(seed)  # drawn once: the threshold's set, the run's metric reads it too
+    persistence = persistence_mse(held)
+    title = SERIES_TITLES[kind]
+    return Task(
+        name="series",
+        title=f"forecast: {title}, T = {length}",
+        description=f"Read a noisy generated series one value at a time and predict the next "
+        f"value at every step ({length} steps, noise {DEFAULT_NOISE}). Scored by the mean "
+        "squared error on held-out series; solved below half the error of the persistence "
+        "forecast 'the next value is this one'. (A random walk's shocks cannot be foreseen, "
+        "only its drift and rhythm: on it even the best forecast stays near persistence.)",
+        loss="every_value",
+        metric="mse",
+        threshold=persistence / 2,
+        chance=persistence,
+        chance_note="the persistence forecast: predict that the next value is the one just read",
+        length=length,
+        input_size=1,
+        output_size=1,
+        vocab=None,
+        probe_description=f"a fixed {title} (seed {SERIES_PROBE_SEED}) of {length + 1} values: "
+        f"the model reads the first {length} and forecasts each next one",
+        make_batch=make,
+        probe_batch=probe,
+        held_out_batch=lambda at: held if at == seed else held_out(at),
+        parameters={"length": length},
+    )
+
+
 # --- Many-to-one classification: parity and balanced brackets ----------------------------------
 
 
@@ -579,6 +661,7 @@ PARAMETERS: dict[str, TaskParameter | None] = {
     "brackets": TaskParameter("length", 12, 2, "brackets read (even)"),
     "surnames": None,
     "sentiment": None,
+    "series": TaskParameter("length", 60, 4, "steps T read; one forecast at each"),
 }
 LABELLED_TASKS = ("surnames", "sentiment")  # texts of a labelled set, padded to one length
 
@@ -614,8 +697,12 @@ def make_task(
     length: int | None = None,
     corpus: str = "zen",
     max_length: int | None = None,
+    series: str = "sine",
+    seed: int = 0,
 ) -> Task:
     """The task `name` with its parameter (delay for recall, length otherwise; None: default).
+    `corpus` is the corpus task's text, `series` the series task's kind; `seed` picks the series
+    task's held-out set, whose persistence error sets its threshold (the run's own seed).
 
     With `max_length`, T is computed from the parameter and checked before the task draws any
     data: a longer task is a TaskError naming the parameter, its value and the limit.
@@ -635,6 +722,8 @@ def make_task(
     value = parameter[1]
     if name == "corpus":
         return corpus_task(corpus, value)
+    if name == "series":
+        return series_task(series, value, seed)
     builders: dict[str, Callable[[int], Task]] = {
         "adding": adding_task,
         "recall": recall_task,

@@ -17,11 +17,16 @@ is scored, so "all" and "last" are the same loss,
 With no label given, the label is the model's own prediction at the last step (the gradient then
 shows what the model's answer rests on).
 
-The driver of `network.py` backpropagates dL/dlogits_t = softmax(logits_t) - onehot(target_t)
-at every step in L (zero at the others). Gradient norms are total derivatives (through every
-later step and every layer above), as a plain autograd loop that retains each h_t's gradient
-reports them, but held as log10 values that stay exact beyond float64's range (`scaled.py`);
-an exactly zero gradient is -inf.
+A series model (input "real", output "value") reads real rows x_t and its readout y_t predicts
+the next row; its loss is the squared error,
+
+    loss_t = ||y_t - x_{t+1}||^2,     dL/dy_t = 2 (y_t - x_{t+1})
+
+For the others, the driver of `network.py` backpropagates
+dL/dlogits_t = softmax(logits_t) - onehot(target_t) at every step in L (zero at the others).
+Gradient norms are total derivatives (through every later step and every layer above), as a
+plain autograd loop that retains each h_t's gradient reports them, but held as log10 values
+that stay exact beyond float64's range (`scaled.py`); an exactly zero gradient is -inf.
 
 With `backward`, the trace also holds the backward pass in numbers (`bptt.py`): dL/dh_t,
 dL/dc_t and each gate's pre-activation gradient as vectors, dL/dlogits_t, and every weight's
@@ -41,7 +46,8 @@ from typing import Literal
 import numpy as np
 
 from models.bptt import BPTT, bptt
-from models.network import Network
+from models.cells import LayerRecord
+from models.network import Gradients, Network
 from models.spec import Limits, ModelSpec, SpecError
 
 LossMode = Literal["all", "last"]
@@ -64,9 +70,9 @@ class Trace:
     tokens: list[str]  # T input tokens: characters, or words
     targets: list[str | None]  # T next tokens, None at the last step (and for class models)
     layers: list[LayerTrace]
-    logits: np.ndarray  # (T, V)
-    probs: np.ndarray  # (T, V) softmax of logits
-    loss: np.ndarray  # (T,) cross-entropy per step, NaN where there is no target
+    logits: np.ndarray  # (T, O) logits, or a series model's predictions of x_{t+1}
+    probs: np.ndarray | None  # (T, O) softmax of logits; None for a series model
+    loss: np.ndarray  # (T,) cross-entropy (squared error) per step, NaN where there is no target
     grad_input: np.ndarray  # (T,) log10 ||dL/dx_t|| of the input x_t, -inf where zero
     loss_mode: LossMode
     bptt: BPTT | None = None  # the backward pass in numbers, when asked for
@@ -74,6 +80,7 @@ class Trace:
     label_given: bool = False  # whether `label` came with the request
     token_ids: np.ndarray | None = None  # (T,) each token's index in the vocabulary
     embedded: np.ndarray | None = None  # (T, D) x_t = E[token_ids[t]], embedding models only
+    values: np.ndarray | None = None  # (T, I) x_t, series models only
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -99,7 +106,13 @@ def trace(
     """
     if loss not in ("all", "last"):
         raise SpecError("loss", f"loss {loss!r} is not 'all' or 'last'")
-    indices = net.encode(text, limits)  # (T,)
+    indices = net.encode(text, limits)  # (T,), or a series model's values (T, I)
+    if net.spec.output == "value":
+        if label is not None:
+            raise SpecError(
+                "label", "label is for class models; this model predicts the next step's values"
+            )
+        return trace_series(net, text, indices, loss, projections, backward)
     steps, spec = len(indices), net.spec
     tokens = [spec.vocab[k] for k in indices]
     inputs = net.inputs(indices)  # (T,) one-hot indices, or (T, D) embedded rows
@@ -123,21 +136,10 @@ def trace(
     d_logits = np.where(in_loss[:, None], probs - onehot, 0.0)  # (T, O)
     grads = net.backward(records, d_logits)
 
-    layers = []
-    below: np.ndarray = inputs
-    for k, (rec, g) in enumerate(zip(records, grads.layers, strict=True)):
-        extra = {}
-        if net.spec.cell == "peephole":
-            extra["peephole"] = net.weights[f"weight_ch_l{k}"]
-        if projections:
-            extra["input_proj"] = net.input_projection(k, below)
-            extra["hidden_proj"] = net.hidden_projection(k, rec.h)
-        layers.append(LayerTrace(rec.h, rec.c, rec.gates, g.log_h, g.log_c, **extra))
-        below = rec.h
     return Trace(
         tokens=tokens,
         targets=targets,
-        layers=layers,
+        layers=layer_traces(net, inputs, records, grads, projections),
         logits=logits,
         probs=probs,
         loss=step_loss,
@@ -151,9 +153,65 @@ def trace(
     )
 
 
+def trace_series(
+    net: Network,
+    text: str,
+    values: np.ndarray,
+    loss: LossMode,
+    projections: bool,
+    backward: bool,
+) -> Trace:
+    """`trace` for a series model reading `values` (T, I): its outputs predict x_{t+1}, scored
+    by the squared error (module docstring)."""
+    steps = len(values)
+    tokens = net.spec.tokens(text)
+    records, outputs = net.forward(values)  # (T, O = I)
+    has_target = np.arange(steps) < steps - 1
+    in_loss = has_target if loss == "all" else np.arange(steps) == steps - 2
+    error = np.where(has_target[:, None], outputs - np.vstack([values[1:], values[-1:]]), 0.0)
+    step_loss = np.where(has_target, (error**2).sum(axis=1), np.nan)
+    d_outputs = np.where(in_loss[:, None], 2 * error, 0.0)  # (T, O)
+    grads = net.backward(records, d_outputs)
+    return Trace(
+        tokens=tokens,
+        targets=[*tokens[1:], None],
+        layers=layer_traces(net, values, records, grads, projections),
+        logits=outputs,
+        probs=None,
+        loss=step_loss,
+        grad_input=grads.grad_input,
+        loss_mode=loss,
+        bptt=bptt(net, values, records, d_outputs, grads) if backward else None,
+        values=values,
+    )
+
+
+def layer_traces(
+    net: Network,
+    inputs: np.ndarray,
+    records: list[LayerRecord],
+    grads: Gradients,
+    projections: bool,
+) -> list[LayerTrace]:
+    """Each layer's internals and gradient norms (and with `projections` its two terms)."""
+    layers = []
+    below = inputs
+    for k, (rec, g) in enumerate(zip(records, grads.layers, strict=True)):
+        extra = {}
+        if net.spec.cell == "peephole":
+            extra["peephole"] = net.weights[f"weight_ch_l{k}"]
+        if projections:
+            extra["input_proj"] = net.input_projection(k, below)
+            extra["hidden_proj"] = net.hidden_projection(k, rec.h)
+        layers.append(LayerTrace(rec.h, rec.c, rec.gates, g.log_h, g.log_c, **extra))
+        below = rec.h
+    return layers
+
+
 def token_kind(spec: ModelSpec) -> str:
-    """What one step reads: "word" for an embedding model, else "character"."""
-    return "word" if spec.input == "embedding" else "character"
+    """What one step reads: "word" for an embedding model, "step" for a series model, else
+    "character"."""
+    return {"embedding": "word", "real": "step"}.get(spec.input, "character")
 
 
 def class_label(net: Network, label: str | None, logits: np.ndarray) -> int | None:

@@ -25,8 +25,10 @@ Events (`Event.kind`: data):
               the last progress event (first_update, losses, grad_norms, clipped_flags); at most
               one per `progress_interval` seconds, and always after the last update
     eval      update, metric, value, solved
-    probe     update, loss, grad_h (per layer, (T,) log10), grad_c (LSTM) or None
+    probe     update, loss, grad_h (per layer, (T,) log10), grad_c (LSTM) or None; the series
+              task also its forecast on the probe series (`forecast`)
     snapshot  update, state_dict, metric, probe_h (T, H), probe_c, probe_output, grad_h, grad_c
+              (and forecast, series task)
     diverged  update, message
     done      reason ("finished" | "stopped" | "time_limit" | "diverged"), updates, model, metric
 """
@@ -45,13 +47,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from models.forecast import free_running
+from models.network import Network
 from models.probe import ProbeResult, probe_gradients
-from models.spec import Cell, Nonlinearity, has_cell_state
+from models.spec import Cell, Nonlinearity, has_cell_state, make_spec
 from models.tasks import Batch, Task, make_task
 from models.torch_model import TORCH_CLASSES
 
 TaskName = Literal[  # TASK_NAMES
-    "hello", "corpus", "adding", "recall", "parity", "brackets", "surnames", "sentiment"
+    "hello", "corpus", "adding", "recall", "parity", "brackets", "surnames", "sentiment", "series"
 ]
 Optimizer = Literal["sgd", "adam"]
 Clip = Literal["off", "norm", "value"]
@@ -64,8 +68,9 @@ CLIP_EPS = 1e-6  # clip_grad_norm_ divides by ||g|| + 1e-6
 class TrainConfig:
     task: TaskName = "hello"
     corpus: str = "zen"  # the corpus of task "corpus"
+    series: str = "sine"  # the kind of task "series": walk | sine | square | sawtooth
     delay: int | None = None  # recall: distractor steps D (None: the task's default)
-    length: int | None = None  # adding, parity, brackets, corpus: steps T (None: default)
+    length: int | None = None  # adding, parity, brackets, corpus, series: steps T (None: default)
     cell: Cell = "lstm"
     hidden_size: int = 32
     num_layers: int = 1
@@ -129,7 +134,8 @@ def build_module(config: TrainConfig, task: Task) -> nn.Module:
 
 
 def model_config(config: TrainConfig, task: Task) -> dict[str, Any]:
-    return {
+    """The model being trained (a series model also says its kind, as its spec will)."""
+    setup = {
         "cell": config.cell,
         "hidden_size": config.hidden_size,
         "num_layers": config.num_layers,
@@ -140,14 +146,19 @@ def model_config(config: TrainConfig, task: Task) -> dict[str, Any]:
         "vocab": list(task.vocab) if task.vocab is not None else None,
         "classes": list(task.classes) if task.classes else None,
     }
+    return {**setup, **SERIES_KIND} if task.loss == "every_value" else setup
+
+
+SERIES_KIND = {"input": "real", "features": 1, "output": "value"}  # a series model (`spec.py`)
 
 
 def model_spec(config: TrainConfig, task: Task, state_dict: dict[str, np.ndarray]) -> dict:
     """The trained model as a model spec that /api/trace accepts (`models/spec.py`: cell,
     vocab, hidden_size, num_layers, nonlinearity and the state_dict in PyTorch's names, the
     readout as `readout.weight`, `readout.bias`); a class task's model is a classifier (output
-    "class" and its classes); the adding problem's real-valued model carries input_size and
-    output_size instead of vocab."""
+    "class" and its classes); the series task's is a series model (input "real", one feature,
+    output "value", no vocabulary); the adding problem's real-valued model carries input_size
+    and output_size instead of vocab."""
     spec: dict[str, Any] = {
         "cell": config.cell,
         "hidden_size": config.hidden_size,
@@ -160,6 +171,8 @@ def model_spec(config: TrainConfig, task: Task, state_dict: dict[str, np.ndarray
         return {**spec, "vocab": list(task.vocab or ()), "output": "class", "classes": classes}
     if task.vocab is not None:
         return {**spec, "vocab": list(task.vocab)}
+    if task.loss == "every_value":
+        return {**spec, "vocab": [], **SERIES_KIND}
     return {
         **spec,
         "input_size": task.input_size,
@@ -193,12 +206,15 @@ class TaskTensors:
         return self.eye[torch.from_numpy(batch.inputs)]
 
     def loss(self, outputs: torch.Tensor, batch: Batch) -> torch.Tensor:
-        """The task's loss, averaged over the batch (and over steps for every_step)."""
+        """The task's loss, averaged over the batch (and over steps for every_step and
+        every_value)."""
         targets = torch.from_numpy(batch.targets)
         if self.task.loss == "every_step":
             return F.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1))
         if self.task.loss == "last_step":
             return F.cross_entropy(outputs[-1], targets)
+        if self.task.loss == "every_value":
+            return F.mse_loss(outputs[..., 0], targets)  # mean over (T, B)
         return F.mse_loss(outputs[-1, :, 0], targets)
 
 
@@ -253,9 +269,13 @@ def task_payload(task: Task) -> dict[str, Any]:
 
 def probe_payload(task: Task) -> dict[str, Any]:
     probe = task.probe()
+    if task.loss == "every_value":  # the next value at every step
+        targets: Any = probe.targets[:, 0].astype(float).tolist()
+        description = task.probe_description
+        return {"inputs": task.probe_inputs(), "targets": targets, "description": description}
     target = probe.targets[:, 0] if task.loss == "every_step" else probe.targets[0]
     labels = task.classes or task.vocab  # what a target index names
-    targets: Any = float(target) if labels is None else [labels[i] for i in np.atleast_1d(target)]
+    targets = float(target) if labels is None else [labels[i] for i in np.atleast_1d(target)]
     description = task.probe_description
     return {"inputs": task.probe_inputs(), "targets": targets, "description": description}
 
@@ -270,7 +290,8 @@ class Measure:
         self.held_out_x = self.tensors.inputs(self.held_out)
         probe = task.probe()
         self.probe_x = self.tensors.inputs(probe)[:, 0].double().numpy()  # (T, I)
-        self.probe_targets = probe.targets[:, 0] if task.loss == "every_step" else probe.targets[0]
+        every_step = task.loss in ("every_step", "every_value")
+        self.probe_targets = probe.targets[:, 0] if every_step else probe.targets[0]
 
     def metric(self) -> float:
         with torch.no_grad():
@@ -288,6 +309,49 @@ class Measure:
             self.probe_targets,
         )
 
+    def forecast(self) -> dict[str, Any] | None:
+        """The series task's forecast on its probe series (`forecast`); None for other tasks."""
+        if self.task.loss != "every_value":
+            return None
+        actual = np.append(self.probe_x[:, 0], self.probe_targets[-1])  # x_0 .. x_T
+        return forecast(self.config, self.module, actual, len(actual) // 2)
+
+
+def forecast(
+    config: TrainConfig, module: nn.Module, actual: np.ndarray, start: int
+) -> dict[str, Any]:
+    """A series model's forecasts of the series x_0 .. x_T (`actual`, (T + 1,)), by the engine
+    in float64 from the current weights (`models/forecast.py`):
+
+        one_step      y_0 .. y_{T-1}: y_t forecasts x_{t+1} having read the actual x_0 .. x_t
+                      (teacher forced, as in training)
+        free_running  forecasts of x_k .. x_T (k = `start`, 1 <= k <= T): the model reads the
+                      actual x_0 .. x_{k-1}, then its own last forecast as its next input
+
+    The first free-running value is one_step's y_{k-1}; after it, errors feed back.
+    """
+    steps = len(actual) - 1  # T
+    assert 1 <= start <= steps, f"start is {start}; it must be between 1 and {steps}"
+    spec = make_spec(
+        config.cell,
+        [],
+        config.hidden_size,
+        config.num_layers,
+        config.nonlinearity,
+        input="real",
+        output="value",
+        features=1,
+    )
+    net = Network(spec, state_arrays(module))
+    values = np.asarray(actual, dtype=np.float64)[:, None]  # (T + 1, 1)
+    _, one_step = net.forward(values[:-1])  # (T, 1)
+    return {
+        "actual": values[:, 0],
+        "one_step": one_step[:, 0],
+        "free_running": free_running(net, values, start, steps - start + 1)[:, 0],  # (T - k + 1,)
+        "start": start,
+    }
+
 
 # --- The loop ----------------------------------------------------------------------------------
 
@@ -299,7 +363,7 @@ def estimate_update_seconds(
     this machine with throwaway weights and data (the run's own data stream is not touched).
     A set `stop` cuts the timing short after the first update: the run is over before it began.
     """
-    task = task or make_task(config.task, config.delay, config.length, config.corpus)
+    task = task or config_task(config)
     module = build_module(config, task)
     optimizer = make_optimizer(config, module)
     tensors = TaskTensors(task)
@@ -310,6 +374,7 @@ def estimate_update_seconds(
     measure.metric()
     if config.record:
         measure.probe()
+        measure.forecast()
     measurement = time.perf_counter() - start
     times = []
     for _ in range(3):  # the first pass warms up; keep the faster of the next two
@@ -350,7 +415,7 @@ class TrainingRun:
 
     def __init__(self, config: TrainConfig, stop: threading.Event | None = None) -> None:
         self.config = config
-        self.task = make_task(config.task, config.delay, config.length, config.corpus)
+        self.task = config_task(config)
         self.stop = stop or threading.Event()
         self.module = build_module(config, self.task)
         self.params = list(self.module.parameters())
@@ -362,6 +427,7 @@ class TrainingRun:
         self.update = 0  # optimizer updates applied so far
         self.metric = math.nan  # the latest held-out metric
         self.probe: ProbeResult | None = None  # the latest probe (None when not recording)
+        self.forecast: dict[str, Any] | None = None  # the latest forecast (series task)
         self.measured_at = -1  # the update of the latest eval
         self.snapshot_at = -1  # the update of the latest snapshot
         self.start = time.monotonic()
@@ -446,19 +512,18 @@ class TrainingRun:
         if self.probe is None or self.snapshot_at == update or not due:
             return
         self.snapshot_at = update
-        yield Event(
-            "snapshot",
-            {
-                "update": update,
-                "state_dict": state_arrays(self.module),
-                "metric": self.metric,
-                "probe_h": self.probe.h[-1],
-                "probe_c": self.probe.c[-1] if self.probe.c is not None else None,
-                "probe_output": self.probe.outputs,
-                "grad_h": self.probe.grad_h,
-                "grad_c": self.probe.grad_c,
-            },
-        )
+        snapshot = {
+            "update": update,
+            "state_dict": state_arrays(self.module),
+            "metric": self.metric,
+            "probe_h": self.probe.h[-1],
+            "probe_c": self.probe.c[-1] if self.probe.c is not None else None,
+            "probe_output": self.probe.outputs,
+            "grad_h": self.probe.grad_h,
+            "grad_c": self.probe.grad_c,
+        }
+        forecast = {"forecast": self.forecast} if self.forecast is not None else {}
+        yield Event("snapshot", {**snapshot, **forecast})
 
     def eval_and_probe(self, update: int) -> Iterator[Event]:
         self.measured_at = update
@@ -471,10 +536,27 @@ class TrainingRun:
         if not self.config.record:
             return
         self.probe = probe = self.measure.probe()
-        yield Event(
-            "probe",
-            {"update": update, "loss": probe.loss, "grad_h": probe.grad_h, "grad_c": probe.grad_c},
-        )
+        self.forecast = self.measure.forecast()
+        data = {
+            "update": update,
+            "loss": probe.loss,
+            "grad_h": probe.grad_h,
+            "grad_c": probe.grad_c,
+        }
+        forecast = {"forecast": self.forecast} if self.forecast is not None else {}
+        yield Event("probe", {**data, **forecast})
+
+
+def config_task(config: TrainConfig) -> Task:
+    """The task a config names, with its parameter, corpus or series, and seed."""
+    return make_task(
+        config.task,
+        config.delay,
+        config.length,
+        config.corpus,
+        series=config.series,
+        seed=config.seed,
+    )
 
 
 def divergence(config: TrainConfig, update: int, loss: float, grad_norm: float) -> str:

@@ -46,6 +46,7 @@ def spec_from_config(config: dict[str, Any]) -> ModelSpec:
         classes=config.get("classes"),
         input=config.get("input", "one_hot"),
         embedding_dim=config.get("embedding_dim"),
+        features=config.get("features"),
     )
 
 

@@ -23,6 +23,7 @@ from server.routes import (
     imports,
     models,
     pages,
+    series,
     sessions,
     trace,
     train,
@@ -56,7 +57,19 @@ def create_app() -> FastAPI:
         docs_url=None,  # /docs is served by pages.py with Swagger UI from a local package
         redirect_slashes=False,  # Starlette's redirect is absolute, to whatever Host says
     )
-    routers = (health, imports, models, trace, generate, explore, train, sessions, vendor, pages)
+    routers = (
+        health,
+        imports,
+        models,
+        trace,
+        series,
+        generate,
+        explore,
+        train,
+        sessions,
+        vendor,
+        pages,
+    )
     for module in routers:  # pages last: catch-all /{page}
         app.include_router(module.router)
         if module is sessions:

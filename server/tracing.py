@@ -16,6 +16,7 @@ from fastapi import HTTPException
 from models.analysis import SATURATION_GATES, Analysis, analyse, check_analysable
 from models.bptt import BPTT
 from models.features import text_features
+from models.forecast import free_running
 from models.network import Network
 from models.spec import Limits, ModelSpec, SpecError, has_cell_state, make_spec
 from models.trace import LossMode, Trace, trace
@@ -28,8 +29,9 @@ from server.schemas import InlineModel
 from server.schemas.core import shown
 from server.settings import Settings
 
-# model id, text, loss, projections, analysis, backward, compact, a class model's label
-TraceKey = tuple[str, str, LossMode, bool, bool, bool, bool, str | None]
+# model id, text, loss, projections, analysis, backward, compact, a class model's label, a
+# series model's forecast start
+TraceKey = tuple[str, str, LossMode, bool, bool, bool, bool, str | None, int | None]
 
 
 def unknown_model(model_id: str, zoo: dict[str, ZooModel]) -> HTTPException:
@@ -59,6 +61,7 @@ def model_spec(
             model.classes,
             model.input,
             model.embedding_dim,
+            model.features,
         )
     except SpecError as error:
         raise spec_error_at([where, "model"], error) from error
@@ -97,6 +100,9 @@ def trace_values(
     values = spec.num_layers * layer + steps * (5 + 2 * spec.output_size)
     if spec.embedding_dim is not None:
         values += steps * spec.embedding_dim  # embedded: (T, D)
+    if spec.features is not None:  # a series model: no probs, no token_ids
+        values -= steps * (spec.output_size + 1)
+        values += 2 * steps * spec.features  # values (T, I); a forecast of at most (T, I)
     if analysis:
         # logit (T,), connectivity (t + 1 values at each step t), features (F, T)
         values += steps + steps * (steps + 1) // 2 + FEATURES * steps
@@ -124,7 +130,11 @@ def check_trace_size(
     """Refuse (422) a trace over its limits before it is queued or computed: the text's length
     (characters, or a word model's words), with analysis its tighter limit (and a word model
     refused), and the number of values its response would hold."""
-    steps, unit = len(spec.tokens(text)), "words" if spec.input == "embedding" else "characters"
+    unit = {"embedding": "words", "real": "steps"}.get(spec.input, "characters")
+    try:
+        steps = len(spec.tokens(text))
+    except SpecError as error:  # a series model's text that is not numbers
+        raise spec_error_at([where], error) from error
     if steps > settings.max_text_chars:
         raise InputError(
             [where, "text"], f"text has {steps} {unit}; the limit is {settings.max_text_chars}"
@@ -164,6 +174,7 @@ def trace_payload(
     settings: Settings,
     where: str,
     label: str | None = None,
+    forecast: int | None = None,
 ) -> dict[str, Any]:
     """The trace response (schemas.TraceResponse) as plain data and NumPy arrays; its sizes
     passed `check_trace_size` before it was queued.
@@ -174,6 +185,7 @@ def trace_payload(
     try:
         result = trace(net, text, loss, limits, projections, backward, label)
         extra = analysis_payload(analyse(net, text, limits)) if analysis else None
+        ahead = forecast_payload(net, result, forecast)
     except SpecError as error:
         raise spec_error_at([where], error) from error
     spec = net.spec
@@ -186,6 +198,7 @@ def trace_payload(
         "tokens": result.tokens,
         "token_ids": result.token_ids,
         "embedded": result.embedded,
+        "values": result.values,
         "targets": result.targets,
         "layers": [
             {
@@ -202,6 +215,7 @@ def trace_payload(
         "probs": result.probs,
         "loss": result.loss,
         "total_loss": total_loss(result),
+        "forecast": ahead,
         "grads": [
             {"h": layer.grad_h, "c": layer.grad_c, **layer_bptt_payload(result.bptt, k)}
             for k, layer in enumerate(result.layers)
@@ -210,6 +224,16 @@ def trace_payload(
         "analysis": extra,
         **bptt_payload(result.bptt),
     }
+
+
+def forecast_payload(net: Network, result: Trace, start: int | None) -> dict[str, Any] | None:
+    """schemas.ForecastOut: the free-running forecast of x_start .. x_{T-1}; None unasked."""
+    if start is None:
+        return None
+    if result.values is None:
+        raise SpecError("forecast", "forecast is for series models (input 'real', output 'value')")
+    horizon = len(result.values) - start
+    return {"start": start, "values": free_running(net, result.values, start, horizon)}
 
 
 def bptt_payload(result: BPTT | None) -> dict[str, Any]:
@@ -273,8 +297,8 @@ class BuiltinTraces:
         return self.answers.cache.get(query)
 
     def compute(self, key: TraceKey) -> GzippedJson:
-        model_id, text, loss, projections, analysis, backward, compact, label = key
+        model_id, text, loss, projections, analysis, backward, compact, label, forecast = key
         name, net = resolve_model(model_id, self.zoo, self.settings.limits(), "query")
         options = loss, projections, analysis, backward
-        payload = trace_payload(name, net, text, *options, self.settings, "query", label)
+        payload = trace_payload(name, net, text, *options, self.settings, "query", label, forecast)
         return GzippedJson.of(json_bytes(display_numbers(payload) if compact else payload))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models.analysis import analyse
-from models.spec import tokenize
+from models.spec import read_values, tokenize
 from models.trace import trace
 from models.zoo import load_zoo
 from server.encoding import gzip_etag
@@ -65,6 +65,7 @@ BUILTIN_IDS = [
     "hello-lstm",
     "hello-rnn",
     "sentiment-lstm",
+    "series-lstm",
     "surnames-gru",
     "zen-lstm",
     "zen-words-lstm",
@@ -82,7 +83,11 @@ def test_model_list_names_each_builtin(client):
     kinds = {m.id: (m.input, m.output) for m in body.models}
     assert kinds["zen-lstm"] == ("one_hot", "next_token")
     assert kinds["surnames-gru"] == ("one_hot", "class")
+    assert kinds["series-lstm"] == ("real", "value") and corpora["series-lstm"] == "series"
     for model in body.models:
+        if model.input == "real":  # a generated series, 100 steps
+            assert len(read_values(model.sample, model.features or 0)[0]) == 100
+            continue
         tokens = tokenize(model.sample) if model.input == "embedding" else model.sample
         assert 0 < len(model.sample) <= 200 and set(tokens) <= set(model.vocab)
         if model.corpus != "hello":

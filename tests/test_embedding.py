@@ -215,7 +215,11 @@ def words_spec(**changes):
             "embedding_dim",
             "embedding_dim is 3; it is for input 'embedding' only",
         ),
-        ({"input": "bag_of_words"}, "input", "input 'bag_of_words' is not 'one_hot' or"),
+        (
+            {"input": "bag_of_words"},
+            "input",
+            "input 'bag_of_words' is not 'one_hot', 'embedding' or 'real'",
+        ),
     ],
 )
 def test_bad_specs_name_the_field_and_the_limit(changes, field, words):

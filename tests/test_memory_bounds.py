@@ -51,7 +51,22 @@ def test_the_size_of_a_trace_is_known_before_it_is_computed(
     assert response.status_code == 200, response.text
     counted = leaves(response.json())
     expected = trace_values(spec, len(text), projections, analysis, backward)
-    assert 0 <= counted - expected <= spec.vocab_size + 17 + 8 * spec.num_layers
+    assert 0 <= counted - expected <= spec.vocab_size + 20 + 8 * spec.num_layers
+
+
+@pytest.mark.parametrize(("projections", "backward"), [(False, False), (True, True)])
+def test_the_size_of_a_series_trace_is_known_before_it_is_computed(
+    client, projections: bool, backward: bool
+):
+    """A series model's trace, its values and its free-running forecast included."""
+    spec = client.app.state.zoo["series-lstm"].net.spec
+    text = ",".join(str(round(0.1 * ((7 * t) % 11) - 0.5, 2)) for t in range(41))
+    options = {"projections": projections, "backward": backward, "forecast": 1}
+    response = client.get("/api/trace", params={"model": "series-lstm", "text": text, **options})
+    assert response.status_code == 200, response.text
+    counted = leaves(response.json())
+    expected = trace_values(spec, 41, projections, False, backward)
+    assert 0 <= counted - expected <= 20 + 8 * spec.num_layers
 
 
 def inline_model(hidden_size: int, num_layers: int, vocab: list[str]) -> dict:

@@ -96,6 +96,7 @@ def test_task_length_is_the_built_tasks_length():
         ("adding", None, 10**9, "length"),
         ("parity", None, 10**9, "length"),
         ("corpus", None, 10**9, "length"),
+        ("series", None, 10**9, "length"),
         ("hello", None, None, "task"),  # 4 steps, over a limit of 3
     ],
 )
@@ -115,6 +116,7 @@ OVER_LIMIT = [
     ("/api/train", {"task": "adding", "length": 10**9}, "length", "length is 1000000000", "200"),
     ("/api/train", {"task": "parity", "length": 10**9}, "length", "length is 1000000000", "200"),
     ("/api/train", {"task": "corpus", "length": 10**9}, "length", "length is 1000000000", "200"),
+    ("/api/train", {"task": "series", "length": 10**9}, "length", "length is 1000000000", "200"),
     (
         "/api/train/compare",
         {"delays": [5, 10**9]},

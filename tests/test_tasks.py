@@ -20,7 +20,7 @@ from models.tasks import (
     make_task,
 )
 
-SYNTHETIC = [("recall", 7), ("adding", 12), ("parity", 9), ("brackets", 10)]
+SYNTHETIC = [("recall", 7), ("adding", 12), ("parity", 9), ("brackets", 10), ("series", 9)]
 
 
 def rows(batch: Batch) -> list[np.ndarray]:
@@ -211,6 +211,8 @@ def test_metrics_on_outputs_built_by_hand():
         ({"name": "brackets", "length": 7}, "length"),
         ({"name": "corpus", "corpus": "shakespeare"}, "corpus"),
         ({"name": "corpus", "corpus": "zen", "length": 5000}, "length"),
+        ({"name": "series", "series": "foo"}, "series"),
+        ({"name": "series", "length": 3}, "length"),
     ],
 )
 def test_bad_parameters_name_their_field(kwargs, field):

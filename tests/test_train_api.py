@@ -11,11 +11,13 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import numpy as np
 import pytest
 import torch
 from pydantic import BaseModel
 from torch.testing import assert_close
 
+from models.series import DEFAULT_NOISE, make_series
 from server.schemas.train import (
     CompareDone,
     CompareEstimate,
@@ -161,6 +163,73 @@ def test_the_trained_model_traces_and_matches_its_last_snapshot(http: httpx.Clie
     )
 
 
+def test_a_series_run_streams_its_forecast(http: httpx.Client):
+    body = {
+        "task": "series",
+        "series": "square",
+        "length": 20,
+        "cell": "gru",
+        "hidden_size": 8,
+        "steps": 20,
+        "probe_every": 10,
+        "snapshot_every": 10,
+    }
+    events = stream(http, "/api/train", body)
+    for kind, data in events:
+        TRAIN_EVENTS[kind].model_validate(data)
+    start, done = events[0][1], events[-1][1]
+    assert start["config"]["series"] == "square" and "square wave" in start["task"]["title"]
+    assert start["task"]["loss"] == "every_value" and start["task"]["metric"] == "mse"
+    assert start["task"]["chance"] == pytest.approx(2 * start["task"]["threshold"])
+    series = make_series("square", 21, 0, DEFAULT_NOISE).astype(np.float32).tolist()  # the probe
+    assert [x for (x,) in start["probe"]["inputs"]] == series[:-1]
+    assert start["probe"]["targets"] == series[1:]
+    probes = [d for k, d in events if k == "probe"]
+    snapshots = [d for k, d in events if k == "snapshot"]
+    assert [p["update"] for p in probes] == [0, 10, 20] == [s["update"] for s in snapshots]
+    for probe, snapshot in zip(probes, snapshots, strict=True):
+        forecast = probe["forecast"]
+        assert snapshot["forecast"] == forecast
+        assert forecast["actual"] == series and forecast["start"] == 10
+        assert len(forecast["one_step"]) == 20 and len(forecast["free_running"]) == 11
+        assert forecast["free_running"][0] == pytest.approx(forecast["one_step"][9], abs=1e-12)
+    model = done["model"]
+    assert (model["input"], model["features"], model["output"], model["vocab"]) == (
+        "real",
+        1,
+        "value",
+        [],
+    )
+    assert done["reason"] == "finished" and done["metric"] < start["task"]["chance"] * 3
+
+    # The trained model traces as a series model: on the probe series, its outputs are the
+    # forecast's one-step values, its loss and gradient curve the last probe's.
+    text = ", ".join(repr(value) for value in series)  # every digit: the very same numbers
+    traced = http.post("/api/trace", json={"model": model, "text": text, "loss": "all"})
+    assert traced.status_code == 200, traced.text
+    trace = strict(traced.text)
+    outputs = [row[0] for row in trace["logits"][:20]]
+    assert outputs == pytest.approx(probes[-1]["forecast"]["one_step"], abs=1e-12)
+    assert trace["total_loss"] == pytest.approx(probes[-1]["loss"], rel=1e-9)
+    assert_close(
+        torch.tensor(trace["grads"][0]["h"][:20]),
+        torch.tensor(probes[-1]["grad_h"][0]),
+        rtol=0,
+        atol=1e-12,
+    )
+
+
+def test_an_unknown_series_is_refused_whatever_the_task(http: httpx.Client):
+    for task in ("series", "recall"):
+        response = http.post("/api/train", json={"task": task, "series": "foo"})
+        assert response.status_code == 422, response.text
+        [detail] = strict(response.text)["detail"]
+        assert detail["loc"] == ["body", "series"]
+        assert (
+            detail["msg"] == "series 'foo' is unknown; the series are walk, sine, square, sawtooth"
+        )
+
+
 def seconds_until_a_run_is_admitted(url: str, limit: float = 30.0) -> float:
     """Seconds until this server admits a new run, asking again after each 429; the run it
     admits then streams to "finished".
@@ -281,8 +350,15 @@ def test_the_task_catalogue(http: httpx.Client):
         "brackets",
         "surnames",
         "sentiment",
+        "series",
     ]
     assert {c.name for c in catalogue.corpora} >= {"zen"}
+    assert [s.name for s in catalogue.series] == ["walk", "sine", "square", "sawtooth"]
+    series = next(t for t in catalogue.tasks if t.name == "series")
+    assert series.parameter is not None and series.parameter.name == "length"
+    assert (series.parameter.default, series.parameter.minimum) == (60, 4)
+    assert series.threshold == next(s.threshold for s in catalogue.series if s.name == "sine")
+    assert series.chance == pytest.approx(2 * series.threshold) and not series.character_model
     assert catalogue.limits.max_runs == 1  # this server's setting
     recall = next(t for t in catalogue.tasks if t.name == "recall")
     assert recall.parameter is not None and recall.parameter.name == "delay"
@@ -292,7 +368,7 @@ def test_the_task_catalogue(http: httpx.Client):
 
 
 BAD_TRAIN = [
-    ({"task": "chess"}, "task", "'brackets', 'surnames' or 'sentiment'"),
+    ({"task": "chess"}, "task", "'surnames', 'sentiment' or 'series'"),
     ({"steps": 5001}, "steps", "the limit is 5000"),
     ({"hidden_size": 129}, "hidden_size", "the limit is 128"),
     ({"num_layers": 4}, "num_layers", "the limit is 3"),
@@ -301,6 +377,8 @@ BAD_TRAIN = [
     ({"task": "adding", "length": 1}, "length", "at least 2"),
     ({"task": "brackets", "length": 9}, "length", "even"),
     ({"task": "corpus", "corpus": "shakespeare"}, "corpus", "'shakespeare' is unknown"),
+    ({"task": "series", "series": "foo"}, "series", "'foo' is unknown; the series are walk, sine"),
+    ({"task": "series", "length": 3}, "length", "length is 3; the series task needs at least 4"),
     ({"steps": 5000, "probe_every": 1}, "probe_every", "the limit is 1001"),
     ({"steps": 5000, "snapshot_every": 10}, "snapshot_every", "the limit is 101"),
     ({"lr": -0.1}, "lr", "greater than 0"),

@@ -29,7 +29,8 @@ from tests.autograd_reference import grads, unroll
 # One seeded run per task, stopped at its first solved eval. Updates it needs on this config
 # (budget in brackets) and seconds on one core of a loaded 2-core machine, measured once:
 # hello 50 (200) 0.3 s; corpus zen 75 (400) 1 s; adding T=30 400 (800) 3 s; recall D=10 125
-# (400) 0.5 s; parity 20 bits ~150 (600) 1.5 s; brackets 12 150 (600) 2 s.
+# (400) 0.5 s; parity 20 bits ~150 (600) 1.5 s; brackets 12 150 (600) 2 s; series sine T=60
+# 50 (300) 1.3 s.
 BUDGETS = [
     ({"task": "hello"}, 200),
     ({"task": "corpus", "corpus": "zen"}, 400),
@@ -37,6 +38,7 @@ BUDGETS = [
     ({"task": "recall", "delay": 10}, 400),
     ({"task": "parity", "length": 20}, 600),
     ({"task": "brackets", "length": 12}, 600),
+    ({"task": "series", "series": "sine", "length": 60}, 300),
 ]
 
 
@@ -95,6 +97,8 @@ def autograd_probe(module: torch.nn.RNNBase, task_name: str, parameter: int) -> 
         loss = torch.nn.functional.cross_entropy(outputs, targets[:, 0], reduction="sum")
     elif task.loss == "last_step":
         loss = torch.nn.functional.cross_entropy(outputs[-1:], targets)
+    elif task.loss == "every_value":  # the next value at every step, summed
+        loss = ((outputs[:, 0] - targets[:, 0].double()) ** 2).sum()
     else:
         loss = (outputs[-1, 0] - targets[0].double()) ** 2
     loss.backward()
@@ -116,7 +120,15 @@ def assert_same_log_norms(ours: np.ndarray, reference: torch.Tensor) -> None:
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "peephole"])
 @pytest.mark.parametrize(
     ("task_name", "parameter"),
-    [("recall", 6), ("parity", 7), ("adding", 9), ("hello", 0), ("surnames", 0), ("sentiment", 0)],
+    [
+        ("recall", 6),
+        ("parity", 7),
+        ("adding", 9),
+        ("hello", 0),
+        ("surnames", 0),
+        ("sentiment", 0),
+        ("series", 9),
+    ],
 )
 def test_probe_curve_equals_plain_autograd(task_name, parameter, cell, num_layers):
     config = TrainConfig(

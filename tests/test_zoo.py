@@ -18,6 +18,7 @@ from safetensors.torch import load_file
 
 from models.analysis import analyse
 from models.build_classifiers import ClassifierRecipe, by_length, evaluate
+from models.build_series import SeriesRecipe, held_out_series
 from models.build_words import WordRecipe
 from models.build_zoo import CORPORA, RECIPES, CorpusRecipe, build, windows
 from models.corpora import brackets
@@ -34,6 +35,8 @@ CLASSIFIERS = [recipe for recipe in RECIPES if isinstance(recipe, ClassifierReci
 CLASSIFIER_IDS = [recipe.id for recipe in CLASSIFIERS]
 WORD_RECIPES = [recipe for recipe in RECIPES if isinstance(recipe, WordRecipe)]
 WORD_IDS = [recipe.id for recipe in WORD_RECIPES]
+SERIES_RECIPES = [recipe for recipe in RECIPES if isinstance(recipe, SeriesRecipe)]
+SERIES_IDS = [recipe.id for recipe in SERIES_RECIPES]
 ALL_IDS = [recipe.id for recipe in RECIPES]
 MAX_CHECKPOINT_BYTES = 5 * 2**20
 
@@ -73,9 +76,12 @@ def test_checkpoint_loads_strictly_into_torch_and_traces_equal(zoo, model_id):
     model = zoo[model_id]
     module = build_torch_model(model.spec, torch.float64)
     module.load_state_dict({k: torch.from_numpy(v) for k, v in model.net.weights.items()})
-    indices = torch.from_numpy(model.net.encode(model.sample))  # characters, or words
+    indices = torch.from_numpy(model.net.encode(model.sample))  # characters, words or values
     words = model.spec.input == "embedding"
-    x = indices if words else torch.nn.functional.one_hot(indices, model.spec.vocab_size).double()
+    if model.spec.input == "one_hot":
+        x = torch.nn.functional.one_hot(indices, model.spec.vocab_size).double()
+    else:
+        x = indices  # word ids, embedded by the module; or the numbers read (T, 1)
     with torch.no_grad():
         output, _ = module(module.get_submodule("embedding")(x) if words else x)
         logits = readout_logits(module, x)
@@ -170,8 +176,8 @@ def test_hello_recipes_rebuild_byte_for_byte_on_one_machine(tmp_path, recipe_id)
 
 @pytest.mark.parametrize(
     "recipe",
-    CORPUS_RECIPES + CLASSIFIERS + WORD_RECIPES,
-    ids=CORPUS_IDS + CLASSIFIER_IDS + WORD_IDS,
+    CORPUS_RECIPES + CLASSIFIERS + WORD_RECIPES + SERIES_RECIPES,
+    ids=CORPUS_IDS + CLASSIFIER_IDS + WORD_IDS + SERIES_IDS,
 )
 def test_trained_recipes_are_deterministic(tmp_path, recipe):
     """Two builds of the same recipe, truncated to a few steps, write the same bytes."""
@@ -227,3 +233,21 @@ def test_word_model_reads_its_corpus_and_its_loss_is_the_recorded_one(zoo, recip
         total -= log_softmax(logits)[np.arange(len(window) - 1), window[1:]].sum()
     assert total / (len(ids) - 1) == pytest.approx(model.final_loss, abs=1e-6)
     assert model.final_loss < 0.5  # it learned the Zen by heart, word by word
+
+
+@pytest.mark.parametrize("recipe", SERIES_RECIPES, ids=SERIES_IDS)
+def test_series_model_error_is_the_recorded_one_and_beats_persistence(zoo, recipe):
+    """The held-out mean squared error of every one-step prediction, recomputed by our own
+    engine (the build script measured it with torch in float64), and the persistence
+    forecast's (y_t = x_t) from the same series."""
+    model = zoo[recipe.id]
+    assert (model.spec.input, model.spec.output, model.spec.features) == ("real", "value", 1)
+    series = held_out_series(recipe)  # (T + 1, B)
+    errors = []
+    for column in series.T:
+        _, outputs = model.net.forward(column[:-1, None])  # (T, 1)
+        errors.append((outputs[:, 0] - column[1:]) ** 2)
+    assert np.mean(errors) == pytest.approx(model.final_loss, abs=1e-6)
+    persistence = np.mean((series[:-1] - series[1:]) ** 2)
+    assert persistence == pytest.approx(model.training["persistence_loss"], abs=1e-6)
+    assert model.final_loss < persistence / 4

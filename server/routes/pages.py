@@ -42,6 +42,7 @@ LECTURE = (
     ("/explore", "quote-unit", "Find the quote unit", "one unit knows it is inside a quote"),
     ("/explore", "temperature", "Temperature", "sampling a trained model, cold and hot"),
     ("/explore", "classify", "A classifier reads to the end", "many to one: the class per step"),
+    ("/explore", "forecast", "Predicting the next value", "a time series, one step and free"),
 )
 
 

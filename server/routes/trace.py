@@ -10,7 +10,7 @@ from models.trace import LossMode
 from server.compact import display_numbers
 from server.deps import SettingsDep, TraceCacheDep, ZooDep
 from server.encoding import cacheable_json, json_bytes
-from server.schemas import COMPACT, LABEL, TraceRequest, TraceResponse
+from server.schemas import COMPACT, FORECAST, LABEL, TraceRequest, TraceResponse
 from server.tracing import check_trace_size, model_spec, resolve_model, trace_payload
 from server.work import work_gate
 
@@ -45,11 +45,12 @@ async def get_trace(
     ] = False,
     compact: Annotated[bool, Query(description=COMPACT)] = False,
     label: Annotated[str | None, Query(description=LABEL, examples=["German"])] = None,
+    forecast: Annotated[int | None, Query(description=FORECAST, examples=[40])] = None,
 ) -> Response:
     """Trace a built-in model over `text` (cached; strong ETag)."""
     spec = model_spec(model, traces.zoo, settings.limits(), "query")
     check_trace_size(spec, text, projections, analysis, backward, settings, "query")
-    key = (model, text, loss, projections, analysis, backward, compact, label)
+    key = (model, text, loss, projections, analysis, backward, compact, label, forecast)
     gate = work_gate(request, "trace")
     query = request.scope["query_string"]  # server/fastpath.py finds the answer by it
     answer = await traces.answers.get(query, lambda: gate.run(traces.compute, key))
@@ -68,7 +69,15 @@ async def post_trace(
     def compute() -> bytes:
         name, net = resolve_model(request.model, zoo, settings.limits(), "body")
         payload = trace_payload(
-            name, net, request.text, request.loss, *options, settings, "body", request.label
+            name,
+            net,
+            request.text,
+            request.loss,
+            *options,
+            settings,
+            "body",
+            request.label,
+            request.forecast,
         )
         return json_bytes(display_numbers(payload) if request.compact else payload)
 

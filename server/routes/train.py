@@ -27,6 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse
 
 from models.compare import CompareConfig, compare, estimate
+from models.series import SERIES_KINDS, SERIES_TITLES
 from models.tasks import (
     PARAMETERS,
     TASK_NAMES,
@@ -34,6 +35,7 @@ from models.tasks import (
     Task,
     TaskError,
     available_corpora,
+    check_series_kind,
     make_task,
 )
 from models.training import Event, TrainConfig, measurement_updates, train
@@ -73,11 +75,21 @@ def over(field: str, message: str) -> InputError:
     return InputError(["body", field], message)
 
 
-def checked_task(name: str, delay: int | None, length: int | None, corpus: str, limit: int) -> Task:
+def checked_task(
+    name: str,
+    delay: int | None,
+    length: int | None,
+    corpus: str,
+    limit: int,
+    series: str = "sine",
+    seed: int = 0,
+) -> Task:
     """The task, or a 422 naming the parameter that is invalid or makes sequences longer than
-    `limit` (checked from the parameter, before the task draws any data)."""
+    `limit` (checked from the parameter, before the task draws any data). A series kind is
+    checked whatever the task: the field has a fixed set of values."""
     try:
-        return make_task(name, delay, length, corpus, max_length=limit)
+        check_series_kind(series)
+        return make_task(name, delay, length, corpus, limit, series, seed)
     except TaskError as error:
         raise over(error.field, error.message) from error
 
@@ -107,7 +119,15 @@ def train_config(body: TrainRequest, settings: SettingsDep) -> TrainConfig:
     check_at_most("hidden_size", body.hidden_size, settings.max_train_hidden)
     check_at_most("num_layers", body.num_layers, settings.max_layers)
     check_at_most("batch_size", body.batch_size, settings.max_train_batch)
-    task = checked_task(body.task, body.delay, body.length, body.corpus, settings.max_train_length)
+    task = checked_task(
+        body.task,
+        body.delay,
+        body.length,
+        body.corpus,
+        settings.max_train_length,
+        body.series,
+        body.seed,
+    )
     check_activations(
         "batch_size",
         body.batch_size,
@@ -289,6 +309,14 @@ def catalogue_body(settings: Settings) -> bytes:
         }
         for name, corpus in available_corpora().items()
     ]
+    series = [
+        {
+            "name": kind,
+            "description": SERIES_TITLES[kind],
+            "threshold": make_task("series", series=kind).threshold,
+        }
+        for kind in SERIES_KINDS
+    ]
     limits = {
         "max_steps": settings.max_train_steps,
         "max_length": settings.max_train_length,
@@ -308,6 +336,7 @@ def catalogue_body(settings: Settings) -> bytes:
         {
             "tasks": tasks,
             "corpora": corpora,
+            "series": series,
             "limits": limits,
             "train_defaults": TrainRequest().model_dump(),
             "compare_defaults": CompareRequest().model_dump(),

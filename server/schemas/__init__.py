@@ -2,6 +2,7 @@
 
 from server.schemas.core import (
     COMPACT,
+    FORECAST,
     LABEL,
     Health,
     InlineModel,
@@ -20,6 +21,7 @@ from server.schemas.core import (
 
 __all__ = [
     "COMPACT",
+    "FORECAST",
     "LABEL",
     "Health",
     "InlineModel",

@@ -109,7 +109,9 @@ class ModelConfig(BaseModel):
             "what x_t is: one_hot, a one-hot vector over vocab (the text read character by "
             "character); embedding, the row E[id(w_t)] of `embedding.weight` (V, D) for the "
             "t-th word w_t of the text, split into words and punctuation marks by "
-            f're.findall(r"{TOKEN.pattern}", text)'
+            f're.findall(r"{TOKEN.pattern}", text); real, `features` real numbers per step '
+            "(a time series: the text is numbers separated by commas or spaces, read in order), "
+            "through weight_ih_l0 as they are; vocab is then []"
         ),
     )
     embedding_dim: int | None = Field(
@@ -119,12 +121,18 @@ class ModelConfig(BaseModel):
             "embedding only, else null"
         ),
     )
+    features: int | None = Field(
+        None,
+        description="input real only, else null: the numbers per step (I_0 = O = features)",
+    )
     output: OutputKind = Field(
         "next_token",
         description=(
             "what the readout scores: next_token, the next token (O = len(vocab), a loss "
             "at every step); class, a class of the whole text (O = len(classes), many to one: "
-            "the loss on the last step's readout only)"
+            "the loss on the last step's readout only); value (input real only), the next "
+            "step's numbers y_t ~ x_{t+1} (O = features), the loss the squared error "
+            "||y_t - x_{t+1}||^2 at every step with a next step"
         ),
     )
     classes: list[Text] | None = Field(
@@ -200,12 +208,14 @@ class ModelSummary(ModelConfig):
         )
     )
     corpus: str = Field(
-        description="short name of the text it was trained on: 'hello', 'zen', 'stdlib', ..."
+        description="short name of the text it was trained on: 'hello', 'zen', 'stdlib', ... "
+        "('series' for the generated series of a series model)"
     )
     sample: str = Field(
         description=(
             "an excerpt of its corpus (at most ~200 characters, all in its vocabulary): a good "
-            "default text to trace"
+            "default text to trace; a series model's is a generated series of 100 steps, its "
+            "numbers written out"
         )
     )
     sample_label: str | None = Field(
@@ -230,7 +240,13 @@ COMPACT = (
 
 LABEL = (
     "a class model's target class for the loss (one of its classes); left out, the model's own "
-    "prediction at the last step. Not for next_token models"
+    "prediction at the last step. Not for next_token or value models"
+)
+
+FORECAST = (
+    "a series model's free-running forecast from step k (1 <= k <= T): it reads the actual "
+    "x_0 .. x_{k-1}, then its own last prediction as its next input, and `forecast` holds its "
+    "predictions of x_k .. x_{T-1}. Series models only"
 )
 
 
@@ -239,7 +255,10 @@ class TraceRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     model: ModelReference = Field(description="a built-in model id or an inline model")
-    text: Text = Field(description="the characters to run through the model, in order")
+    text: Text = Field(
+        description="the characters to run through the model, in order (a word model's words; "
+        "a series model's numbers, separated by commas or spaces)"
+    )
     loss: Literal["all", "last"] = Field(
         "all",
         description="gradients of the loss summed over all steps, or of the last target only",
@@ -264,6 +283,7 @@ class TraceRequest(BaseModel):
     )
     compact: bool = Field(False, description=COMPACT)
     label: Text | None = Field(None, description=LABEL)
+    forecast: int | None = Field(None, description=FORECAST)
 
 
 class LayerOut(BaseModel):
@@ -327,6 +347,14 @@ class WeightGradOut(BaseModel):
     )
 
 
+class ForecastOut(BaseModel):
+    start: int = Field(description="k: the forecast reads the actual x_0 .. x_{k-1}")
+    values: Matrix = Field(
+        description="(T - k, features) the predictions of x_k .. x_{T-1}, each step reading "
+        "the prediction before it"
+    )
+
+
 class TraceResponse(ModelConfig):
     model: str = Field(description="the built-in id traced, or 'inline'")
     loss_mode: Literal["all", "last"] = Field(
@@ -347,19 +375,29 @@ class TraceResponse(ModelConfig):
         description="(T, D) x_t = E[token_ids[t]], the embedding's row each word became; input "
         "embedding only, else null",
     )
+    values: Matrix | None = Field(
+        None, description="(T, features) x_t, the numbers read; input real only, else null"
+    )
     targets: list[str | None] = Field(
-        description="(T) the next token; null at the last step, and at every step of a "
-        "class model (its target is `label`)"
+        description="(T) the next token (a series model's next step, as written); null at the "
+        "last step, and at every step of a class model (its target is `label`)"
     )
     layers: list[LayerOut] = Field(description="(L) internals of each layer, bottom first")
     logits: Matrix = Field(
-        description="(T, O) readout W_y h_t + b_y of the top layer: O = V, or one per class"
+        description="(T, O) readout W_y h_t + b_y of the top layer: O = V, or one per class; "
+        "for a series model its prediction y_t of x_{t+1}, the one-step forecast"
     )
-    probs: Matrix = Field(
+    probs: Matrix | None = Field(
         description="(T, O) softmax of the logits: the next token's distribution, or the "
-        "class distribution after reading tokens 0..t"
+        "class distribution after reading tokens 0..t; null for a series model"
     )
-    loss: list[float | None] = Field(description="(T) cross-entropy per step; null with no target")
+    loss: list[float | None] = Field(
+        description="(T) cross-entropy per step (a series model's squared error "
+        "||y_t - x_{t+1}||^2); null with no target"
+    )
+    forecast: ForecastOut | None = Field(
+        None, description="a series model's free-running forecast, when asked for; else null"
+    )
     total_loss: float = Field(description="the loss the gradients are of (sum, or last step)")
     grads: list[LayerGradsOut] = Field(description="(L) per-step gradient norms of each layer")
     grads_input: LogNorms = Field(
@@ -373,7 +411,8 @@ class TraceResponse(ModelConfig):
         None,
         description=(
             "(T, O) dL/dlogits_t = probs_t - onehot(target_t) at the steps in the loss (every "
-            "step with a target, or the last one), zeros elsewhere; with backward, else null"
+            "step with a target, or the last one), zeros elsewhere (a series model's: "
+            "2 (y_t - x_{t+1})); with backward, else null"
         ),
     )
     weight_grads: dict[str, WeightGradOut] | None = Field(

@@ -42,6 +42,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.compare import CompareConfig
+from models.series import SERIES_KINDS
 from models.spec import Cell
 from models.training import TaskName, TrainConfig
 from server.schemas.core import LogNorms, Matrix, TensorJSON
@@ -62,6 +63,13 @@ class TrainRequest(BaseModel):
         max_length=100,
         description="task 'corpus': which corpus (GET /api/train/tasks)",
     )
+    series: str = Field(
+        TrainConfig.series,
+        max_length=100,
+        description="task 'series': which generated series the model forecasts (GET "
+        f"/api/train/tasks): {', '.join(SERIES_KINDS)}",
+        json_schema_extra={"enum": list(SERIES_KINDS)},
+    )
     delay: int | None = Field(
         TrainConfig.delay,
         ge=0,
@@ -70,7 +78,8 @@ class TrainRequest(BaseModel):
     length: int | None = Field(
         TrainConfig.length,
         ge=1,
-        description="tasks 'adding', 'parity', 'brackets', 'corpus': sequence length T; "
+        description="tasks 'adding', 'parity', 'brackets', 'corpus', 'series': sequence length "
+        "T; "
         "null: the task's default. A parameter the task does not take is ignored",
     )
     cell: Cell = Field(TrainConfig.cell, description="recurrent cell")
@@ -169,14 +178,16 @@ class TaskInfo(BaseModel):
     title: str = Field(description="short name")
     description: str = Field(description="what the network must do (at the default parameter)")
     parameter: TaskParameterOut | None = Field(description="delay or length; null for hello")
-    loss: Literal["every_step", "last_step", "last_value"] = Field(
-        description="cross-entropy at every step, at the last step, or squared error there"
+    loss: Literal["every_step", "last_step", "last_value", "every_value"] = Field(
+        description="cross-entropy at every step or at the last step, or squared error at the "
+        "last step or at every step (the series task's one-step-ahead forecasts)"
     )
     metric: Literal["accuracy", "bits_per_char", "mse"] = Field(description="the held-out metric")
     higher_is_better: bool = Field(description="accuracy: true; bits and MSE: false")
     threshold: float = Field(
         description="solved when the metric reaches it (accuracy >= threshold) or gets below it; "
-        "for 'corpus': the best bigram model's bits on the default corpus"
+        "for 'corpus': the best bigram model's bits on the default corpus; for 'series': half "
+        "the persistence forecast's error on the default series' held-out set of seed 0"
     )
     chance: float = Field(description="the metric of the best guess that ignores the input")
     chance_note: str = Field(description="what that guess is")
@@ -192,6 +203,15 @@ class CorpusInfo(BaseModel):
     vocab_size: int = Field(description="distinct characters")
     threshold: float = Field(
         description="held-out bits per character of the best bigram model (default length)"
+    )
+
+
+class SeriesInfo(BaseModel):
+    name: str = Field(description="the request's `series`")
+    description: str = Field(description="what the series is (models/series.py)")
+    threshold: float = Field(
+        description="half the persistence forecast's mean squared error on its held-out set "
+        "(default length, seed 0): the line it is solved below"
     )
 
 
@@ -217,6 +237,7 @@ class TrainLimits(BaseModel):
 class TaskCatalogue(BaseModel):
     tasks: list[TaskInfo] = Field(description="every task")
     corpora: list[CorpusInfo] = Field(description="the corpora of task 'corpus'")
+    series: list[SeriesInfo] = Field(description="the series of task 'series'")
     limits: TrainLimits = Field(description="what a request may ask for")
     train_defaults: TrainRequest = Field(description="POST /api/train's defaults")
     compare_defaults: CompareRequest = Field(
@@ -234,7 +255,9 @@ class TaskOut(BaseModel):
     name: TaskName = Field(description="the task")
     title: str = Field(description="short name with its parameter")
     description: str = Field(description="what the network must do")
-    loss: Literal["every_step", "last_step", "last_value"] = Field(description="see TaskInfo")
+    loss: Literal["every_step", "last_step", "last_value", "every_value"] = Field(
+        description="see TaskInfo"
+    )
     metric: Literal["accuracy", "bits_per_char", "mse"] = Field(description="held-out metric")
     threshold: float = Field(description="the metric's 'solved' line")
     higher_is_better: bool = Field(description="accuracy: true; bits and MSE: false")
@@ -242,7 +265,7 @@ class TaskOut(BaseModel):
     chance_note: str = Field(description="what that guess is")
     length: int = Field(description="T: steps the model reads")
     parameters: dict[str, int] = Field(description="delay or length as used")
-    vocab: list[str] | None = Field(description="characters; null for the adding problem")
+    vocab: list[str] | None = Field(description="characters; null for adding and series")
     classes: list[str] | None = Field(
         description="a class task's labels (surnames, sentiment): what the targets name; else null"
     )
@@ -254,23 +277,32 @@ class ModelSetup(BaseModel):
     num_layers: int = Field(description="L")
     nonlinearity: Literal["tanh", "relu"] = Field(description="the vanilla RNN's")
     lstm_init: Literal["pytorch", "chrono"] | None = Field(description="LSTMs only, else null")
-    input_size: int = Field(description="one-hot size (characters) or 2 (adding)")
+    input_size: int = Field(description="one-hot size (characters), 2 (adding) or 1 (series)")
     output_size: int = Field(
-        description="vocabulary size (characters), classes (surnames, sentiment) or 1 (adding)"
+        description="vocabulary size (characters), classes (surnames, sentiment) or 1 (adding, "
+        "series)"
     )
-    vocab: list[str] | None = Field(description="characters; null for the adding problem")
+    vocab: list[str] | None = Field(description="characters; null for adding and series")
     classes: list[str] | None = Field(
         description="a class task's labels (surnames, sentiment), the readout's rows; else null"
+    )
+    input: Literal["real"] | None = Field(
+        None, description="series task only: 'real', the model reads numbers; else absent"
+    )
+    features: int | None = Field(None, description="series task only: 1 value per step")
+    output: Literal["value"] | None = Field(
+        None, description="series task only: 'value', it forecasts the next value"
     )
 
 
 class ProbeInfo(BaseModel):
     inputs: list[str] | Matrix = Field(
-        description="(T) the probe's characters, or (T, 2) its (value, marker) pairs"
+        description="(T) the probe's characters, (T, 2) its (value, marker) pairs (adding), or "
+        "(T, 1) its values x_0 .. x_{T-1} (series)"
     )
-    targets: list[str] | float = Field(
-        description="the characters it is scored against (every step, or the last answer), or "
-        "the adding problem's target sum"
+    targets: list[str] | list[float] | float = Field(
+        description="the characters it is scored against (every step, or the last answer), the "
+        "adding problem's target sum, or the series' next values x_1 .. x_T"
     )
     description: str = Field(description="what the probe is and its answer")
 
@@ -331,6 +363,21 @@ class EvalEvent(BaseModel):
     solved: bool = Field(description="the value is past the task's threshold")
 
 
+class Forecast(BaseModel):
+    """The series task's forecasts of its probe series x_0 .. x_T by the model's current
+    weights, computed in float64 (null: not finite)."""
+
+    actual: list[ValueOrNull] = Field(description="(T + 1) the probe series x_0 .. x_T")
+    one_step: list[ValueOrNull] = Field(
+        description="(T) y_0 .. y_{T-1}: y_t forecasts x_{t+1} having read the actual x_0 .. x_t"
+    )
+    free_running: list[ValueOrNull] = Field(
+        description="(T - start + 1) forecasts of x_start .. x_T: the model reads the actual "
+        "x_0 .. x_{start-1}, then each of its own forecasts as its next input"
+    )
+    start: int = Field(description="k = T // 2, where the free-running forecast begins")
+
+
 class ProbeEvent(BaseModel):
     """`event: probe`: exact per-step gradient norms of the task's loss on the probe."""
 
@@ -343,6 +390,9 @@ class ProbeEvent(BaseModel):
     grad_c: list[LogNorms] | None = Field(
         description="(L, T) log10 ||dL/dc_t|| (LSTMs; null entries: exactly zero), else null"
     )
+    forecast: Forecast | None = Field(
+        None, description="series task only: the forecast on the probe series; else absent"
+    )
 
 
 class TrainedModel(BaseModel):
@@ -352,10 +402,13 @@ class TrainedModel(BaseModel):
     `readout.weight` and `readout.bias`) that /api/trace, /explore and /hello take as it is.
     The adding problem's model reads (value, marker) pairs: it has `input_size`/`output_size`
     and a `note` instead of `vocab`. A class task's model is a classifier: `output` "class"
-    and its `classes`."""
+    and its `classes`. The series task's model is a series model: `input` "real", `features`
+    1, `output` "value" and an empty `vocab`."""
 
     cell: Cell = Field(description="recurrent cell")
-    vocab: list[str] | None = Field(None, description="characters; absent for the adding model")
+    vocab: list[str] | None = Field(
+        None, description="characters; [] for a series model; absent for the adding model"
+    )
     hidden_size: int = Field(description="H")
     num_layers: int = Field(description="L")
     nonlinearity: Literal["tanh", "relu"] = Field(description="the vanilla RNN's")
@@ -366,9 +419,15 @@ class TrainedModel(BaseModel):
     input_size: int | None = Field(None, description="adding model only: 2")
     output_size: int | None = Field(None, description="adding model only: 1")
     note: str | None = Field(None, description="adding model only: why it is not a char model")
-    output: Literal["class"] | None = Field(
-        None, description="a class task's model (surnames, sentiment): 'class'; else absent"
+    output: Literal["class", "value"] | None = Field(
+        None,
+        description="a class task's model (surnames, sentiment): 'class'; a series model: "
+        "'value'; else absent",
     )
+    input: Literal["real"] | None = Field(
+        None, description="a series model: 'real' (it reads numbers); else absent"
+    )
+    features: int | None = Field(None, description="a series model: values per step, 1")
     classes: list[str] | None = Field(
         None, description="a class task's model: its class labels, the readout's rows"
     )
@@ -383,11 +442,14 @@ class SnapshotEvent(BaseModel):
     probe_h: Matrix = Field(description="(T, H) top layer's hidden states on the probe")
     probe_c: Matrix | None = Field(description="(T, H) top layer's cell states (LSTMs), else null")
     probe_output: Matrix = Field(
-        description="(T, O) softmax probabilities over the vocabulary, or the adding model's "
-        "output (T, 1)"
+        description="(T, O) softmax probabilities over the vocabulary, or the adding or series "
+        "model's output (T, 1)"
     )
     grad_h: list[LogNorms] = Field(description="as in the probe event")
     grad_c: list[LogNorms] | None = Field(description="as in the probe event")
+    forecast: Forecast | None = Field(
+        None, description="series task only: as in the probe event; else absent"
+    )
 
 
 class DivergedEvent(BaseModel):

@@ -63,6 +63,9 @@ export const COLOURS = {
   outlineHalo: "#ffffff",
 };
 
+/** A series model's forecast charts (/explore, /lab), Okabe–Ito: the series, one step, free running. */
+export const FORECAST_COLOURS = { actual: "#888888", oneStep: "#0072B2", free: "#D55E00", start: "#111111" };
+
 /** Fonts and chart sizes in CSS pixels. */
 export const SIZES = {
   font: 18,

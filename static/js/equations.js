@@ -206,7 +206,8 @@ const LINES = {
 
 /**
  * A layer's equations, symbolic, then the readout from the top layer (/explore).
- * @param {{cell: import("./cells.js").Cell, nonlinearity: string, num_layers: number, input?: string}} model
+ * @param {{cell: import("./cells.js").Cell, nonlinearity: string, num_layers: number, input?: string,
+ *   output?: string}} model
  * @param {number} layer
  * @param {string} notation a key of NOTATIONS
  * @returns {Element[]}
@@ -220,8 +221,14 @@ export function layerEquations(model, layer, notation) {
     symbolMath(n.outputBias), op(",\u2003"), sub("p", "t"), op("="), apply("softmax", sub("z", "t")));
   const lookup = math("embedding lookup", sub("x", "t"), op("="), token("mi", "E"), op("["),
     sub("w", "t"), op("]"), token("mtext", "\u2003(the row of the embedding matrix for the word read)"));
-  const input = model.input === "embedding" && layer === 0 ? [lookup] : [];
-  return [...input, ...LINES[model.cell](n, layerInput(layer), model.nonlinearity, null), readout];
+  const value = math("real input", sub("x", "t"), op("∈"), token("mi", "ℝ"),
+    token("mtext", "\u2003(the series' value at step t, read through the input weights as it is)"));
+  const forecast = math("readout", sub("y", "t"), op("="), symbolMath(n.outputWeight), topState, op("+"),
+    symbolMath(n.outputBias), op(",\u2003"), token("mtext", "the prediction of "), sub("x", "t+1"), op(",\u2003"),
+    sub("L", "t"), op("="), node("msup", [row(op("("), sub("y", "t"), op("−"), sub("x", "t+1"), op(")")), token("mn", "2")]));
+  const input = layer === 0 ? { embedding: [lookup], real: [value] }[model.input ?? ""] ?? [] : [];
+  const output = model.output === "value" ? forecast : readout;
+  return [...input, ...LINES[model.cell](n, layerInput(layer), model.nonlinearity, null), output];
 }
 
 /**

@@ -10,9 +10,11 @@ const PREFIX = "unrolled:model:";
 /**
  * @typedef {{cell: import("./cells.js").Cell, vocab: string[], hidden_size: number,
  *   num_layers: number, nonlinearity: string, state_dict: Record<string, any>,
- *   output?: string, classes?: string[] | null, input?: string, embedding_dim?: number}} ModelSpec
+ *   output?: string, classes?: string[] | null, input?: string, embedding_dim?: number,
+ *   features?: number}} ModelSpec
  *   an inline model of a request; `state_dict` maps PyTorch names to nested arrays of numbers;
- *   a classifier's `output` is "class" and its readout scores `classes`
+ *   a classifier's `output` is "class" and its readout scores `classes`; a series model's
+ *   `input` is "real" and `output` "value", with `features` numbers per step
  */
 
 /** @param {string} model a URL's model value @returns {boolean} */
@@ -68,9 +70,9 @@ export function loadLocalModel(model) {
  * @returns {ModelSpec}
  */
 export function inlineModel(spec) {
-  const { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict, output, classes, input, embedding_dim } = spec;
-  const kind = output === "class" ? { output, classes } : {};
-  const words = input === "embedding" ? { input, embedding_dim } : {};
+  const { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict, output, classes, input, embedding_dim, features } = spec;
+  const kind = output === "class" ? { output, classes } : output === "value" ? { output } : {};
+  const words = input === "embedding" ? { input, embedding_dim } : input === "real" ? { input, features } : {};
   return { cell, vocab, hidden_size, num_layers, nonlinearity, state_dict, ...kind, ...words };
 }
 

@@ -16,15 +16,20 @@ import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
  * @typedef {{model: string, cell: import("./cells.js").Cell, vocab: string[], hidden_size: number,
  *   num_layers: number, nonlinearity: string, loss_mode: string, tokens: string[],
  *   targets: (string | null)[], layers: TraceLayer[], logits: number[][], probs: number[][],
- *   loss: (number | null)[], total_loss: number, output?: "next_token" | "class",
+ *   loss: (number | null)[], total_loss: number, output?: "next_token" | "class" | "value",
  *   classes?: string[] | null, label?: string | null, label_given?: boolean,
- *   input?: "one_hot" | "embedding", embedding_dim?: number | null, token_ids?: number[],
- *   embedded?: number[][] | null}} Trace `output` "class": a many-to-one model, whose `logits`
- *   and `probs` (T, C) score `classes` after every step and whose one target is `label`, at the
- *   last step. `input` "embedding": a word model, whose tokens are words and whose x_t is
- *   `embedded[t]`, the row `token_ids[t]` of its embedding matrix
+ *   input?: "one_hot" | "embedding" | "real", embedding_dim?: number | null, token_ids?: number[],
+ *   embedded?: number[][] | null, features?: number | null, values?: number[][] | null,
+ *   forecast?: {start: number, values: number[][]} | null}} Trace `output` "class": a
+ *   many-to-one model, whose `logits` and `probs` (T, C) score `classes` after every step and
+ *   whose one target is `label`, at the last step. `input` "embedding": a word model, whose
+ *   tokens are words and whose x_t is `embedded[t]`, the row `token_ids[t]` of its embedding
+ *   matrix. `input` "real" (output "value"): a series model, reading `values[t]` (T, features);
+ *   its `logits[t]` predict x_{t+1} and its `probs` are null (only series-aware code reads it);
+ *   `forecast` is its free-running forecast from step `start`, when asked for
  * @typedef {{model: string, text: string, loss?: string, projections?: boolean,
- *   analysis?: boolean, backward?: boolean, compact?: boolean, label?: string}} TraceRequest
+ *   analysis?: boolean, backward?: boolean, compact?: boolean, label?: string,
+ *   forecast?: number}} TraceRequest
  *   `model`: a built-in id or `local:<name>`; `compact`: numbers rounded for display (a long
  *   text's trace is 3-4x smaller; any number written with up to 3 decimals is still the exact
  *   one's); `label`: a class model's class the loss is of (else its own answer)
@@ -42,9 +47,10 @@ import { inlineModel, isLocalModel, loadLocalModel } from "./handoff.js";
  * @param {TraceRequest} request
  * @returns {string}
  */
-function traceUrl({ model, text, loss = "all", projections = false, analysis = false, backward = false, compact = false, label }) {
+function traceUrl({ model, text, loss = "all", projections = false, analysis = false, backward = false, compact = false, label, forecast }) {
   const params = new URLSearchParams({ model, text, loss });
   if (label) params.set("label", label);
+  if (forecast) params.set("forecast", String(forecast));
   if (projections) params.set("projections", "true");
   if (analysis) params.set("analysis", "true");
   if (backward) params.set("backward", "true");

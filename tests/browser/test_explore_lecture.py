@@ -120,6 +120,7 @@ def mean_log_prob(generation: dict) -> float:
         "present=1&story=quote-unit&scene=1",
         "present=1&story=temperature&scene=4",
         "present=1&story=classify&scene=2",
+        "present=1&story=forecast&scene=2",
     ],
 )
 def test_the_core_view_fits_one_screen(
@@ -249,7 +250,7 @@ def test_a_story_moves_by_keyboard_and_hides_answers_until_chosen(
     expect(page.locator(".story-reveal")).to_have_count(0)  # scene 2 asks nothing
 
 
-@pytest.mark.parametrize("story", ["quote-unit", "temperature", "classify"])
+@pytest.mark.parametrize("story", ["quote-unit", "temperature", "classify", "forecast"])
 def test_every_scene_url_gives_the_state_reached_by_the_story(
     page: Page, console: ConsoleWatch, story: str
 ) -> None:

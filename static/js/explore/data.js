@@ -17,8 +17,19 @@ import { inlineModel, isLocalModel, loadLocalModel } from "../handoff.js";
  * @typedef {{id: string, title: string, description: string, cell: string, vocab: string[],
  *   hidden_size: number, num_layers: number, final_loss: number, corpus?: string, sample?: string,
  *   output?: string, classes?: string[] | null, sample_label?: string | null, input?: string,
- *   training: {steps?: number, held_out_accuracy?: number}}} ZooModel
+ *   features?: number | null,
+ *   training: {steps?: number, held_out_accuracy?: number, persistence_loss?: number}}} ZooModel
  */
+
+/**
+ * A generated series (GET /api/series): its values and the text a series model reads.
+ * @param {{kind: string, length: number, noise: number, seed: number}} settings
+ * @returns {Promise<{values: number[], text: string}>}
+ */
+export function fetchSeries({ kind, length, noise, seed }) {
+  const params = new URLSearchParams({ kind, length: String(length), noise: String(noise), seed: String(seed) });
+  return getJson(`/api/series?${params}`);
+}
 
 /** @returns {Promise<ZooModel[]>} every built-in model */
 export async function fetchZoo() {

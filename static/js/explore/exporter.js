@@ -38,7 +38,8 @@ function field(value) {
  * The trace as CSV: one row per step with the input, target, loss, prediction, gradient
  * norms (log10; empty = exactly zero), every layer's h, c and gates, and the probabilities
  * (of the next character, or of each class: a class model's target is its label, at its
- * last step).
+ * last step). A series model's rows have its prediction of x_{t+1} instead of probabilities,
+ * and the free-running forecast where there is one.
  * @param {import("./data.js").ExploreTrace} trace
  * @returns {string}
  */
@@ -54,15 +55,15 @@ export function traceCsv(trace) {
     if (layer.c) header.push(...units.map((j) => `c_l${l}_u${j}`));
     for (const gate of Object.keys(layer.gates)) header.push(...units.map((j) => `${gate}_l${l}_u${j}`));
   });
-  const labels = outputLabels(trace);
+  const series = trace.output === "value";
+  const labels = series ? [] : outputLabels(trace);
+  if (series) header.splice(4, 2, "prediction_of_next", "free_running_forecast");
   header.push(...labels.map((label) => `p(${label})`));
   const lines = [header.map(field).join(",")];
   trace.tokens.forEach((token, t) => {
-    const best = argmax(trace.probs[t]);
     const target = trace.output === "class" && t === trace.tokens.length - 1 ? trace.label ?? null : trace.targets[t];
     /** @type {(string | number | null)[]} */
-    const row = [t, token, target, trace.loss[t], labels[best], trace.probs[t][best],
-      trace.grads_input[t]];
+    const row = [t, token, target, trace.loss[t], ...predictionFields(trace, t, labels), trace.grads_input[t]];
     trace.grads.forEach((g) => {
       row.push(g.h[t]);
       if (g.c) row.push(g.c[t]);
@@ -72,8 +73,25 @@ export function traceCsv(trace) {
       if (layer.c) row.push(...layer.c[t]);
       for (const values of Object.values(layer.gates)) row.push(...values[t]);
     });
-    row.push(...trace.probs[t]);
+    if (!series) row.push(...trace.probs[t]);
     lines.push(row.map(field).join(","));
   });
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Step t's prediction: the most probable token or class and its probability; for a series
+ * model its prediction of x_{t+1} and the free-running forecast of x_{t+1}, if any.
+ * @param {import("./data.js").ExploreTrace} trace
+ * @param {number} t
+ * @param {string[]} labels
+ * @returns {(string | number | null)[]}
+ */
+function predictionFields(trace, t, labels) {
+  if (trace.output === "value") {
+    const free = trace.forecast ? trace.forecast.values[t + 1 - trace.forecast.start] : undefined;
+    return [trace.logits[t][0], free ? free[0] : null];
+  }
+  const best = argmax(trace.probs[t]);
+  return [labels[best], trace.probs[t][best]];
 }

@@ -18,7 +18,7 @@ import { ErrorBox, signalReady } from "../status.js";
 import { StepControls } from "../stepper.js";
 import { StoryPlayer } from "../story.js";
 import { fetchFullTrace, fetchTrace, linkTrace } from "../trace.js";
-import { fetchZoo, generate } from "./data.js";
+import { fetchSeries, fetchZoo, generate } from "./data.js";
 import { traceCsv } from "./exporter.js";
 import { ExplorePanels } from "./panels.js";
 import { FOCUS_PANELS, PANELS, PROPS } from "./props.js";
@@ -40,6 +40,11 @@ const generateForm = {
   prompt: byId("prompt", HTMLInputElement), length: byId("length", HTMLInputElement),
   temperature: byId("temperature", HTMLInputElement), seed: byId("seed", HTMLInputElement),
   status: byId("generate-status"),
+};
+const seriesForm = {
+  wave: byId("wave", HTMLSelectElement), steps: byId("wave-steps", HTMLInputElement),
+  noise: byId("wave-noise", HTMLInputElement), seed: byId("wave-seed", HTMLInputElement),
+  forecast: byId("forecast-from", HTMLInputElement),
 };
 const focusSelect = byId("focus", HTMLSelectElement);
 const errors = new ErrorBox(byId("error"), byId("views"));
@@ -74,24 +79,30 @@ function settle() {
 /** The panel the presenter view shows beside the text. */
 const focusPanel = () => (FOCUS_PANELS.includes(state.values.focus) ? state.values.focus : "predictions");
 
-/** The panels drawn from the analysis, which is per character: a word model has none. */
+/** The panels drawn from the analysis, which is per character: word and series models have none. */
 const ANALYSIS_PANELS = ["connectivity", "units", "saturation"];
 
-/** Whether the state's model reads words (an embedding), not characters. */
-function readsWords() {
+/** What the state's model reads: "one_hot" characters, "embedding" words or "real" numbers. */
+function inputKind() {
   const model = state.values.model;
-  if (!isLocalModel(model)) return zoo.get(model)?.input === "embedding";
+  if (!isLocalModel(model)) return zoo.get(model)?.input ?? "one_hot";
   try {
-    return loadLocalModel(model).input === "embedding";
+    return loadLocalModel(model).input ?? "one_hot";
   } catch {
-    return false;
+    return "one_hot";
   }
 }
+
+/** Whether the state's model reads characters (the analysis is per character). */
+const readsCharacters = () => inputKind() === "one_hot";
+
+/** Whether the state's model is a series model: numbers in, the next number out. */
+const readsNumbers = () => inputKind() === "real";
 
 /** The panels shown: the state's list, or in the presenter view the text and the focus panel. */
 function shownPanels() {
   const panels = presenting() ? ["text", focusPanel()] : state.values.panels.split(",").filter((p) => PANELS.includes(p));
-  return new Set(readsWords() ? panels.filter((p) => !ANALYSIS_PANELS.includes(p)) : panels);
+  return new Set(readsCharacters() ? panels : panels.filter((p) => !ANALYSIS_PANELS.includes(p)));
 }
 
 /** Show the state's panels; the focus panel is the core view's and `F`'s main chart. */
@@ -104,10 +115,10 @@ function showPanels() {
     section.toggleAttribute("data-main-chart", section.dataset.panel === focus);
   }
   const shown = shownPanels();
-  const words = readsWords();
+  const characters = readsCharacters();
   for (const input of byId("panel-toggles").querySelectorAll("input")) {
     input.checked = shown.has(input.value);
-    input.disabled = words && ANALYSIS_PANELS.includes(input.value); // per character only
+    input.disabled = !characters && ANALYSIS_PANELS.includes(input.value); // per character only
   }
   panels.setShown(shown);
 }
@@ -126,8 +137,41 @@ function sampleText() {
   return zoo.get(model)?.sample ?? "";
 }
 
-/** The text traced: the state's, or the model's sample when the state names none. */
-const currentText = () => state.values.text || sampleText();
+/** @type {{key: string, text: string} | null} the last series generated for the state */
+let generatedSeries = null;
+
+/** The generated series the state names, as its settings and a key ("" when it names none). */
+function seriesSettings() {
+  const { wave, steps, noise } = state.values;
+  // A series model stored in this browser has no sample: it opens on a sine.
+  const kind = wave || (readsNumbers() && !state.values.text && !sampleText() ? "sine" : "");
+  const settings = { kind, length: steps, noise, seed: state.values.wave_seed };
+  return { settings, key: kind && readsNumbers() ? JSON.stringify(settings) : "" };
+}
+
+/** Fetch the generated series the state names, unless it is the one fetched last. */
+async function prepareSeries() {
+  const { settings, key } = seriesSettings();
+  if (!key || generatedSeries?.key === key) return;
+  generatedSeries = { key, text: (await fetchSeries(settings)).text };
+}
+
+/** The text traced: a generated series, the state's text, or the model's sample. */
+function currentText() {
+  const { key } = seriesSettings();
+  if (key && generatedSeries?.key === key) return generatedSeries.text;
+  return state.values.text || sampleText();
+}
+
+/**
+ * Where a series model's free-running forecast starts: the state's step, or half the series.
+ * @param {string} text
+ */
+function forecastStart(text) {
+  const steps = text.split(/[\s,]+/).filter(Boolean).length;
+  const wanted = state.values.forecast || Math.floor(steps / 2);
+  return Math.min(Math.max(wanted, 1), Math.max(steps - 1, 1));
+}
 
 /** @returns {"h" | "c"} the series the state names */
 const series = () => (state.values.series === "c" ? "c" : "h");
@@ -238,7 +282,8 @@ function fitLossControls(t) {
   const classes = t.output === "class" ? t.classes ?? [] : [];
   byId("loss-label").hidden = classes.length > 0;
   byId("label-label").hidden = classes.length === 0;
-  byId("generate-box").hidden = classes.length > 0 || t.input === "embedding"; // writes characters
+  byId("generate-box").hidden = classes.length > 0 || t.input !== "one_hot"; // writes characters
+  byId("series-box").hidden = t.input !== "real";
   labelSelect.replaceChildren(el("option", { value: "" }, "its own answer"),
     ...classes.map((name) => el("option", { value: name }, name)));
   labelSelect.value = classes.includes(state.values.label) ? state.values.label : "";
@@ -250,8 +295,10 @@ function fitLossControls(t) {
  */
 function traceRequest() {
   const { model, loss, label } = state.values;
-  const analysis = !readsWords(); // the analysis is per character
-  return { model, text: currentText(), loss, analysis, compact: true, ...(label ? { label } : {}) };
+  const analysis = readsCharacters(); // the analysis is per character
+  const text = currentText();
+  const forecast = readsNumbers() ? { forecast: forecastStart(text) } : {};
+  return { model, text, loss, analysis, compact: true, ...(label ? { label } : {}), ...forecast };
 }
 
 /** Fetch the trace of the state's model and text, then draw everything. */
@@ -260,8 +307,11 @@ async function load() {
   loading = true;
   settle();
   cursor.pause();
-  const request = traceRequest();
   try {
+    await prepareSeries();
+    if (token !== loadToken) return;
+    const request = traceRequest();
+    textInput.value = request.text;
     /** @type {ExploreTrace} */
     const next = await fetchTrace(request);
     if (token !== loadToken) return;
@@ -287,9 +337,12 @@ function describeModel() {
   const info = zoo.get(model);
   if (info) {
     const accuracy = info.training.held_out_accuracy;
+    const persistence = info.training.persistence_loss;
     const details = info.output === "class" && accuracy !== undefined
       ? [`${(100 * accuracy).toFixed(1)} % right on held-out texts`, `final training loss ${Number(info.final_loss).toFixed(4)} nats/text`]
-      : [`final training loss ${Number(info.final_loss).toFixed(4)} nats/character`];
+      : info.output === "value" && persistence !== undefined
+        ? [`mean squared error ${Number(info.final_loss).toFixed(4)} on held-out series, against ${persistence.toFixed(4)} for "tomorrow = today"`]
+        : [`final training loss ${Number(info.final_loss).toFixed(4)} nats/character`];
     if (info.corpus) details.push(`corpus: ${info.corpus}`);
     if (info.training.steps) details.push(`${info.training.steps} training steps`);
     box.textContent = `${info.description} (${details.join(", ")}.)`;
@@ -317,12 +370,18 @@ function showTextControls() {
   generateForm.length.value = String(state.values.length);
   generateForm.temperature.value = String(state.values.temperature);
   generateForm.seed.value = String(state.values.seed);
+  seriesForm.wave.value = state.values.wave || "sine";
+  seriesForm.steps.value = String(state.values.steps);
+  seriesForm.noise.value = String(state.values.noise);
+  seriesForm.seed.value = String(state.values.wave_seed);
+  seriesForm.forecast.value = state.values.forecast ? String(state.values.forecast) : "";
+  seriesForm.forecast.placeholder = "half way";
 }
 
 /** Switch model: keep the user's own text, or take the new model's sample. */
 function changeModel() {
   const keepText = state.values.text !== "" && textInput.value !== sampleText();
-  state.update({ model: modelSelect.value, text: keepText ? state.values.text : "", prompt: "", generate: 0, label: "" });
+  state.update({ model: modelSelect.value, text: keepText ? state.values.text : "", prompt: "", generate: 0, label: "", wave: "", forecast: 0 });
   generation = null;
   describeModel();
   showTextControls();
@@ -381,12 +440,12 @@ function wireControls() {
     window.clearTimeout(typingTimer);
     typingTimer = window.setTimeout(() => {
       generation = null;
-      state.update({ text: textInput.value === sampleText() ? "" : textInput.value, generate: 0 });
+      state.update({ text: textInput.value === sampleText() ? "" : textInput.value, generate: 0, wave: "" });
       load();
     }, TIMINGS.typingDebounce);
   });
   byId("use-sample", HTMLButtonElement).addEventListener("click", () => {
-    state.update({ text: "", generate: 0 });
+    state.update({ text: "", generate: 0, wave: "" });
     textInput.value = sampleText();
     load();
   });
@@ -432,6 +491,14 @@ function wireControls() {
     drawAll();
   });
   for (const form of ["setup", "text-form"]) byId(form, HTMLFormElement).addEventListener("submit", (e) => e.preventDefault());
+  byId("series-form", HTMLFormElement).addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.update({
+      wave: seriesForm.wave.value, steps: Number(seriesForm.steps.value), noise: Number(seriesForm.noise.value),
+      wave_seed: Number(seriesForm.seed.value), forecast: Number(seriesForm.forecast.value) || 0, text: "",
+    });
+    load();
+  });
   byId("generate", HTMLFormElement).addEventListener("submit", (event) => {
     event.preventDefault();
     runGeneration();

@@ -20,6 +20,7 @@ import { ClassCurve } from "./classcurve.js";
 import { formatLog10, GradientCurve } from "./gradcurve.js";
 import { TimeHeatmap } from "./heatmaps.js";
 import { SaturationScatter } from "./saturation.js";
+import { describeSeriesStep, SeriesCurve } from "./seriescurve.js";
 import { GateBars, LookupBars, TopK, topIndices } from "./stepcharts.js";
 import { TextView } from "./textview.js";
 import { UnitFinder } from "./units.js";
@@ -45,10 +46,19 @@ const NEXT_WORD_TOP = ["Next word: the most probable", "At the cursor step; the 
 const CLASS_TOP = ["Class: the most probable", "After reading up to the cursor step; the outlined bar is the label, scored at the last step."];
 
 /**
- * What one step reads: a character, or a word model's word.
+ * What one step reads: a character, a word model's word, or a series model's step.
  * @param {import("./data.js").ExploreTrace} trace
  */
-const tokenName = (trace) => (trace.input === "embedding" ? "word" : "character");
+const tokenName = (trace) => (trace.input === "embedding" ? "word" : trace.input === "real" ? "step" : "character");
+
+/**
+ * A series model's forecast data from its trace: x_t, the one-step predictions, the loss and
+ * the free-running forecast.
+ * @param {import("./data.js").ExploreTrace} trace
+ */
+const seriesOf = (trace) => ({
+  values: trace.values ?? [], predictions: trace.logits, loss: trace.loss, forecast: trace.forecast ?? null,
+});
 
 export class ExplorePanels {
   /**
@@ -72,6 +82,10 @@ export class ExplorePanels {
     this.classes = new ClassCurve(byId("class-chart"), {
       id: "chart-classes", title: "Class probabilities after every character", height: 360,
       description: "p(class | the text up to step t), the readout of every h_t; only the last step is scored. The thick line is the label.",
+    }, onCursor);
+    this.series = new SeriesCurve(byId("series-chart"), {
+      id: "chart-series", title: "The forecast against the series", height: 400,
+      description: "Grey: the series. Blue: the one-step prediction, made from the true values up to the step before. Orange, dashed: free running, the model reading its own predictions from the marked step on. Click a point to move the cursor.",
     }, onCursor);
     this.lookup = new LookupBars(byId("lookup-chart"), {
       id: "chart-lookup", title: "The embedding lookup: x_t", width: 800, height: 260,
@@ -106,7 +120,7 @@ export class ExplorePanels {
     }, (unit) => onUnit(this.view?.series ?? "h", unit));
     this.finder = new UnitFinder(byId("units-list"), onUnit);
     this.onPick = pick;
-    for (const chart of [this.topK, this.classes, this.lookup, this.hidden, this.cell, this.gateBars, this.gradients, this.saturation]) {
+    for (const chart of [this.topK, this.classes, this.series, this.lookup, this.hidden, this.cell, this.gateBars, this.gradients, this.saturation]) {
       addImageButtons(chart);
     }
     /** @type {View | null} */
@@ -164,8 +178,9 @@ export class ExplorePanels {
     const data = trace.layers[layer];
     switch (panel) {
       case "text":
+        byId("text-title").textContent = `The ${trace.input === "real" ? "series" : "text"}, coloured by one unit`;
         if (this.unitText.spans.length !== trace.tokens.length || this.unitTokens !== trace.tokens) {
-          this.unitText.build(trace.tokens, trace.input === "embedding");
+          this.unitText.build(trace.tokens, trace.input !== "one_hot"); // words and numbers keep apart
           this.unitTokens = trace.tokens;
         }
         return this.paintUnit(view);
@@ -174,7 +189,14 @@ export class ExplorePanels {
         return undefined;
       case "predictions": {
         const isClass = trace.output === "class";
+        const isSeries = trace.output === "value";
         this.classes.figure.hidden = !isClass;
+        this.series.figure.hidden = !isSeries;
+        this.topK.figure.hidden = isSeries;
+        if (isSeries) {
+          byId("predictions-title").textContent = "The forecast: one step, and free running";
+          return this.series.draw(seriesOf(trace)).then(() => this.series.setCursor(this.cursorStep));
+        }
         const [title, description] = isClass ? CLASS_TOP : trace.input === "embedding" ? NEXT_WORD_TOP : NEXT_TOP;
         this.topK.retitle(title, description);
         byId("predictions-title").textContent = isClass ? "The class, read up to the cursor" : "The prediction at the cursor";
@@ -308,7 +330,13 @@ export class ExplorePanels {
     if (this.shown.has("text")) this.unitText.setCursor(t);
     if (this.shown.has("connectivity")) this.connectivity.show(t);
     this.cursorStep = t;
-    if (this.shown.has("predictions")) {
+    if (this.shown.has("predictions") && trace.output === "value") {
+      const line = byId("prediction");
+      line.textContent = describeSeriesStep(seriesOf(trace), t);
+      line.dataset.predicted = String(trace.logits[t][0]);
+      line.dataset.target = trace.values && t + 1 < trace.values.length ? String(trace.values[t + 1][0]) : "";
+      this.series.setCursor(t);
+    } else if (this.shown.has("predictions")) {
       this.describePrediction(view, t);
       const isClass = trace.output === "class";
       this.topK.show({
@@ -424,7 +452,7 @@ export class ExplorePanels {
     parts.push(`‖∂L/∂x_t‖ = ${formatLog10(trace.grads_input[t])}`);
     const line = byId("gradients-sentence");
     const loss = trace.output === "class" ? `the loss of class “${trace.label}” at the last step`
-      : `loss over ${trace.loss_mode === "all" ? "all steps" : "the last target"}`;
+      : `${trace.output === "value" ? "squared-error " : ""}loss over ${trace.loss_mode === "all" ? "all steps" : "the last target"}`;
     line.textContent = `At step ${t} (layer ${layer}, ${loss}): ${parts.join(", ")}.`;
     line.dataset.log10 = JSON.stringify([g.h[t], g.c ? g.c[t] : null, trace.grads_input[t]]);
   }

@@ -28,4 +28,10 @@ export const PROPS = /** @type {const} */ ([
   { name: "temperature", type: "float", default: 1.0 },
   { name: "seed", type: "int", default: 0 },
   { name: "generate", type: "int", default: 0 }, // 1 = the text is generated (prompt, length, temperature, seed) on load
+  // A series model's series: "" = the text (or the model's sample), else a generated one
+  { name: "wave", type: "string", default: "" }, // walk | sine | square | sawtooth
+  { name: "steps", type: "int", default: 100 },
+  { name: "noise", type: "float", default: 0.05 },
+  { name: "wave_seed", type: "int", default: 0 },
+  { name: "forecast", type: "int", default: 0 }, // free running from this step (0 = half the series)
 ]);

@@ -118,6 +118,56 @@ export const STORIES = [
     ],
   },
   {
+    id: "forecast",
+    title: "Predicting the next value",
+    scenes: [
+      {
+        narration: "An LSTM trained on generated series reads a price-like random walk, one number per step; the blue line is its prediction of the next value, made from the true values so far.",
+        state: { model: "series-lstm", wave: "walk", wave_seed: 3, cursor: 40, focus: "predictions" },
+        highlight: "#chart-series",
+        question: {
+          prompt: "Its one-step predictions look close. How much better are they than “the next value is this one” (x_{t+1} = x_t)?",
+          choices: ["Far better: a tenth of the error", "Only a little better", "Worse"],
+          answer: 1,
+          explain: "a squared error of 0.021 per step against 0.026 for x_{t+1} = x_t: the walk's random shocks cannot be predicted; the model has learned its drift and its season.",
+        },
+      },
+      {
+        narration: "From step 50 on, the orange dashed line runs free: the model reads its own last prediction as its next input, as a forecast of the next month must.",
+        state: { model: "series-lstm", wave: "walk", wave_seed: 3, cursor: 70, focus: "predictions" },
+        highlight: "#chart-series",
+        question: {
+          prompt: "Over steps 50 to 99, how does the free-running error compare with the one-step error?",
+          choices: ["About the same", "Several times larger", "Smaller"],
+          answer: 1,
+          explain: "0.139 per step against 0.021: every error is read back in as an input; the forecast keeps the seasonal rhythm but misses every shock.",
+        },
+      },
+      {
+        narration: "The same model on a sine wave with the same noise, free running from step 50.",
+        state: { model: "series-lstm", wave: "sine", cursor: 70, focus: "predictions" },
+        highlight: "#chart-series",
+        question: {
+          prompt: "Will its free-running forecast keep the wave to the end?",
+          choices: ["Yes, close to the series to the end", "It drifts away after a cycle", "It flattens to a constant"],
+          answer: 0,
+          explain: "a squared error of 0.006 per step free running, against 0.005 one step: a rhythm it has learned, it can continue from its own predictions.",
+        },
+      },
+      {
+        narration: "Back to the walk, with the loss of the last prediction alone: its gradient flows back through the whole series.",
+        state: { model: "series-lstm", wave: "walk", wave_seed: 3, loss: "last", cursor: 0, focus: "gradients" },
+        highlight: "#chart-gradients",
+        question: {
+          prompt: "How much of that gradient reaches the first value, x_0, 98 steps back?",
+          choices: ["About as much as reaches the last input", "A millionth of it or less", "Exactly zero"],
+          answer: 1,
+          explain: "‖∂L/∂x_t‖ is 10^−9.41 at step 0 against 10^−0.97 at step 98: this LSTM's forget gates let the gradient fade, since a random walk's distant past tells little about its next step.",
+        },
+      },
+    ],
+  },
+  {
     id: "temperature",
     title: "Temperature",
     scenes: [

@@ -8,14 +8,16 @@ import { Chart } from "../charts/chart.js";
 import { LAB } from "../config.js";
 import { formatNumber, showChar } from "../dom.js";
 import { presenting } from "../present.js";
+import { createForecastChart } from "./forecast.js";
 import { LiveChart } from "./live-chart.js";
 
 /**
  * @typedef {{name: string, title: string, description: string, metric: string,
  *   threshold: number, chance: number, chance_note?: string, higher_is_better?: boolean}} StartTask
- * @typedef {{inputs: Array<string | number | number[]>, targets?: string[] | number,
+ * @typedef {{inputs: Array<string | number | number[]>, targets?: string[] | number[] | number,
  *   description: string}} Probe
- * @typedef {{update: number, grad_h: (number | null)[][], grad_c: (number | null)[][] | null}} ProbeEvent
+ * @typedef {{update: number, grad_h: (number | null)[][], grad_c: (number | null)[][] | null,
+ *   forecast?: import("./forecast.js").Forecast}} ProbeEvent `forecast`: the series task's
  */
 
 /** @type {Record<string, string>} metric names as a reader says them */
@@ -114,10 +116,10 @@ export function probeAxisTitle(width) {
 const MARGIN = { l: 88, r: 24, t: 12, b: 56 };
 
 /**
- * Create the charts of a run, once.
- * @param {{curves: HTMLElement, metric: HTMLElement, probe: HTMLElement}} containers
+ * Create the charts of a run, once (the forecast's is shown for the series task only).
+ * @param {{curves: HTMLElement, metric: HTMLElement, probe: HTMLElement, forecast: HTMLElement}} containers
  */
-export function createRunCharts({ curves, metric, probe }) {
+export function createRunCharts({ curves, metric, probe, forecast }) {
   return {
     loss: new LiveChart(curves, {
       id: "loss-chart", title: "Training loss", xLabel: "update",
@@ -135,6 +137,7 @@ export function createRunCharts({ curves, metric, probe }) {
       id: "probe-chart", title: "‖∂L/∂h_t‖ on the probe sequence, at every step t",
       description: "log scale, exact; grey: the first measurement of this run", height: 380,
     }),
+    forecast: createForecastChart(forecast, { id: "forecast-chart", title: "Forecast on the probe series" }),
   };
 }
 
@@ -177,7 +180,8 @@ export function resetCurves(charts, request) {
  */
 function metricAxis(metric, title) {
   if (metric === "accuracy") return { title: { text: title }, range: [0, 1.05] };
-  if (metric === "mse") return { title: { text: title }, type: "log", exponentformat: "power" }; // see levelLine
+  // automargin: the title clear of the 10^k tick labels at the presenter view's font size too
+  if (metric === "mse") return { title: { text: title }, type: "log", exponentformat: "power", automargin: true }; // see levelLine
   return { title: { text: title }, rangemode: "tozero" };
 }
 

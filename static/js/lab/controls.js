@@ -9,8 +9,8 @@ import { COMPARE_FIELDS, compareDefaults, TRAIN_FIELDS } from "./settings.js";
 /**
  * @typedef {import("./settings.js").TaskInfo} TaskInfo
  * @typedef {{tasks: TaskInfo[], corpora: {name: string, description: string}[],
- *   limits: Record<string, number>, compare_defaults: Record<string, number | string | (number | string)[]>}} Catalogue
- *   GET /api/train/tasks
+ *   series?: {name: string, description: string}[], limits: Record<string, number>,
+ *   compare_defaults: Record<string, number | string | (number | string)[]>}} Catalogue GET /api/train/tasks
  * @typedef {import("../state.js").UrlState<typeof import("./settings.js").LAB_PROPS>} LabState
  */
 
@@ -49,7 +49,7 @@ export class Controls {
   }
 
   /**
-   * Fill the task and corpus lists and the limits from GET /api/train/tasks.
+   * Fill the task, corpus and series lists and the limits from GET /api/train/tasks.
    * @param {Catalogue} catalogue
    */
   setCatalogue(catalogue) {
@@ -57,6 +57,9 @@ export class Controls {
     formControl("task").replaceChildren(...catalogue.tasks.map((t) => el("option", { value: t.name }, t.title)));
     formControl("corpus").replaceChildren(
       ...catalogue.corpora.map((c) => el("option", { value: c.name }, `${c.name}: ${c.description}`)),
+    );
+    formControl("series").replaceChildren(
+      ...(catalogue.series ?? []).map((s) => el("option", { value: s.name }, `${s.name}: ${s.description}`)),
     );
     const limits = catalogue.limits;
     for (const [id, limit] of [["hidden_size", "max_hidden_size"], ["compare_hidden_size", "max_hidden_size"],
@@ -95,7 +98,9 @@ export class Controls {
     const parameter = task?.parameter ?? null;
     for (const label of document.querySelectorAll("label")) {
       const name = label.dataset.param;
-      if (name) label.hidden = name === "corpus" ? v.task !== "corpus" : parameter?.name !== name;
+      if (!name) continue;
+      const option = name === "corpus" || name === "series"; // a task's own choice of data
+      label.hidden = option ? v.task !== name : parameter?.name !== name;
     }
     if (parameter) {
       const input = byId(parameter.name, HTMLInputElement);

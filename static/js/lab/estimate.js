@@ -7,7 +7,9 @@
  * Costs (ms, measured with models.training.estimate_update_seconds on one torch thread):
  * an update ≈ 0.5 + s·T·L + 3e-7·B·T·L·G·H² (s = 0.06, or 0.18 for the peephole LSTM), a measurement (held-out metric and probe)
  * ≈ 5 + 0.5·T·L + 1e-5·T·L·G·H², where T is the sequence length, L the layers, B the batch,
- * H the hidden size and G the cell's gate count.
+ * H the hidden size and G the cell's gate count. The series task's measurement also runs its
+ * forecast, one step at a time for the free-running half: + 0.05·T·L (measured 3 ms at T = 60,
+ * H = 32; 6 ms for the peephole LSTM).
  */
 import { duration } from "./training.js";
 
@@ -24,6 +26,8 @@ const FUSED_STEP_MS = 0.06;
 const HELLO_STEPS = 4;
 /** recall reads the symbol and the cue besides its delay */
 const RECALL_EXTRA_STEPS = 2;
+/** ms per step and layer of the series task's forecast at each measurement */
+const FORECAST_STEP_MS = 0.05;
 
 /** The server's estimate over the model's, for the last run started (1 until one has). */
 let scale = 1;
@@ -62,7 +66,8 @@ function modelSeconds(r, task) {
   const steps = sequenceSteps(r, task) * r.num_layers;
   const weights = (GATES[r.cell] ?? 4) * r.hidden_size ** 2;
   const update = 0.5 + (STEP_MS[r.cell] ?? FUSED_STEP_MS) * steps + 3e-7 * r.batch_size * steps * weights;
-  const measure = 5 + 0.5 * steps + 1e-5 * steps * weights;
+  const forecast = r.task === "series" ? FORECAST_STEP_MS * steps : 0;
+  const measure = 5 + 0.5 * steps + 1e-5 * steps * weights + forecast;
   return { update: (scale * update) / 1000, measuring: (scale * measure * measurements(r)) / 1000 };
 }
 

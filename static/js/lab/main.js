@@ -36,11 +36,13 @@ const timeNote = byId("time-note");
 const views = byId("views");
 const errors = new ErrorBox(byId("error"));
 const charts = createRunCharts({
-  curves: byId("curve-charts"), metric: byId("metric-box"), probe: byId("probe-box"),
+  curves: byId("curve-charts"), metric: byId("metric-box"), probe: byId("probe-box"), forecast: byId("forecast-box"),
 });
 // The presenter's core view, and the chart `F` shows first.
 for (const chart of [charts.loss, charts.probe]) chart.figure.dataset.core = "";
 charts.probe.figure.dataset.mainChart = "";
+// The presenter view's grid (lab-lecture.css) puts the series' forecast before the probe chart.
+charts.forecast.figure.style.order = "3";
 
 const training = new Training({
   charts,
@@ -58,6 +60,7 @@ const training = new Training({
   probeDescription: byId("probe-description"),
   taskDescription: byId("task-description"),
   views,
+  forecastPanel: byId("forecast-panel"),
   verdict: byId("run-verdict"),
   onBusy: (busy) => {
     startButton.disabled = busy;
@@ -133,7 +136,8 @@ window.addEventListener("resize", () => requestAnimationFrame(fitCharts));
 function modelName() {
   const v = state.values;
   const parameter = controls.task(v.task)?.parameter;
-  const detail = v.task === "corpus" ? `-${v.corpus}` : parameter ? `-${parameter.name}${v[parameter.name]}` : "";
+  const option = v.task === "corpus" ? `-${v.corpus}` : v.task === "series" ? `-${v.series}` : "";
+  const detail = v.task === "corpus" ? option : `${option}${parameter ? `-${parameter.name}${v[parameter.name]}` : ""}`;
   return `lab-${v.task}${detail}-${v.cell}${v.hidden_size}-seed${v.seed}`.replace(/[^A-Za-z0-9_.-]/g, "_");
 }
 

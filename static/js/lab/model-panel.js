@@ -1,7 +1,8 @@
 /**
- * The trained model: open it in /explore or /hello (character tasks) through the browser's
- * localStorage hand-off (`model=local:<name>`, the server keeps no session), download its
- * weights as safetensors built here, or download the whole run as JSON.
+ * The trained model: open it in /explore or /hello (character tasks; a classifier or a series
+ * model in /explore only) through the browser's localStorage hand-off (`model=local:<name>`,
+ * the server keeps no session), download its weights as safetensors built here, or download
+ * the whole run as JSON.
  */
 import { formatNumber, saveFile } from "../dom.js";
 import { saveLocalModel } from "../handoff.js";
@@ -9,10 +10,26 @@ import { safetensorsBytes } from "./safetensors.js";
 
 /**
  * @typedef {{cell: string, hidden_size: number, num_layers: number, nonlinearity: string,
- *   state_dict: Record<string, any>, vocab?: string[], input_size?: number,
- *   output_size?: number, note?: string, output?: "class", classes?: string[]}} TrainedModel
- *   `output` "class": a classifier (surnames, sentiment), whose readout scores `classes`
+ *   state_dict: Record<string, any>, vocab?: string[] | null, input_size?: number,
+ *   output_size?: number, note?: string, output?: "class" | "value", classes?: string[] | null,
+ *   input?: "real", features?: number}} TrainedModel
+ *   `output` "class": a classifier (surnames, sentiment), whose readout scores `classes`;
+ *   "value": a series model (input "real", `features` values per step, an empty vocab), which
+ *   forecasts the next value
  */
+
+/**
+ * The model spec of the weights of a snapshot (a run stopped before its end offers its last
+ * one), from the start event's model: as the done event's `model` would have it.
+ * @param {Omit<TrainedModel, "state_dict">} setup the start event's `model`
+ * @param {Record<string, any>} stateDict
+ * @returns {TrainedModel}
+ */
+export function snapshotModel(setup, stateDict) {
+  if (setup.output !== "value") return { ...setup, state_dict: stateDict };
+  const { cell, hidden_size, num_layers, nonlinearity, input, features, output } = setup;
+  return { cell, hidden_size, num_layers, nonlinearity, state_dict: stateDict, vocab: [], input, features, output };
+}
 
 export class ModelPanel {
   /**
@@ -72,9 +89,11 @@ export class ModelPanel {
     download.disabled = false;
     log.disabled = false;
     const classes = model.output === "class" ? model.classes ?? [] : null;
-    const shape = !model.vocab ? `${model.input_size} numbers in, ${model.output_size} out`
-      : classes ? `${model.vocab.length} characters in, ${classes.length} classes out`
-        : `${model.vocab.length} characters in, ${model.vocab.length} out`;
+    const series = model.output === "value";
+    const shape = series ? `${model.features} number in, ${model.features} out (the next value)`
+      : !model.vocab ? `${model.input_size} numbers in, ${model.output_size} out`
+        : classes ? `${model.vocab.length} characters in, ${classes.length} classes out`
+          : `${model.vocab.length} characters in, ${model.vocab.length} out`;
     const parameters = Object.values(model.state_dict).reduce((n, t) => n + [t].flat(2).length, 0);
     summary.textContent = `${label}: ${model.cell.toUpperCase()}, ${model.num_layers} × ${model.hidden_size} units, ` +
       `${shape}, ${formatNumber(parameters, 0)} weights.`;
@@ -88,9 +107,11 @@ export class ModelPanel {
       const value = saveLocalModel(name, model);
       const query = (/** @type {string} */ page) => `/${page}?${new URLSearchParams({ model: value, text })}`;
       this.setLink(explore, query("explore"));
-      this.setLink(hello, classes ? null : query("hello")); // /hello steps a next-character model
+      // /hello steps a next-character model
+      this.setLink(hello, classes || series ? null : query("hello"));
       note.textContent = `Stored in this browser as ${value}; the links open it on the probe sequence.` +
-        (classes ? " A classifier opens in /explore, whose predictions panel draws its classes." : "");
+        (classes ? " A classifier opens in /explore, whose predictions panel draws its classes." : "") +
+        (series ? " A series model reads numbers: it opens in /explore; /hello steps through characters only." : "");
     } catch (error) {
       this.setLink(explore, null);
       this.setLink(hello, null);

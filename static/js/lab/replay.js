@@ -1,7 +1,8 @@
 /**
  * Training replay: a slider over the run's snapshots. Each snapshot carries the probe
- * sequence's hidden states and gradient curve at that update, so moving the slider redraws
- * them (Plotly.react) without another request: watch a unit specialise or a curve lift.
+ * sequence's hidden states and gradient curve at that update (and the series task's forecast),
+ * so moving the slider redraws them (Plotly.react) without another request: watch a unit
+ * specialise, a curve lift or a forecast find the wave.
  */
 import { transpose } from "../arrays.js";
 import { Chart } from "../charts/chart.js";
@@ -9,10 +10,12 @@ import { Heatmap } from "../charts/heatmap.js";
 import { DIVERGING } from "../config.js";
 import { formatNumber } from "../dom.js";
 import { drawProbe, inputLabel, METRIC_NAMES } from "./charts.js";
+import { createForecastChart, drawForecast } from "./forecast.js";
 
 /**
  * @typedef {{update: number, state_dict: Record<string, any>, metric: number | null,
- *   probe_h: number[][], grad_h: (number | null)[][], grad_c?: (number | null)[][] | null}} Snapshot
+ *   probe_h: number[][], grad_h: (number | null)[][], grad_c?: (number | null)[][] | null,
+ *   forecast?: import("./forecast.js").Forecast}} Snapshot `forecast`: the series task's
  */
 
 export class Replay {
@@ -30,6 +33,10 @@ export class Replay {
       id: "replay-gradient", title: "‖∂L/∂h_t‖ on the probe sequence at this snapshot",
       description: "log scale, exact", height: 360,
     });
+    this.forecast = createForecastChart(charts, {
+      id: "replay-forecast", title: "Forecast on the probe series at this snapshot", height: 360,
+    });
+    this.forecast.figure.hidden = true; // the series task's only
     /** @type {Snapshot[]} */
     this.snapshots = [];
     /** @type {import("./charts.js").Probe | null} */
@@ -52,6 +59,7 @@ export class Replay {
     this.slider.max = "0";
     this.slider.value = "0";
     this.label.textContent = "no snapshot yet";
+    this.forecast.figure.hidden = true;
   }
 
   /**
@@ -93,7 +101,18 @@ export class Replay {
         height: Math.min(560, Math.max(220, 60 + 14 * z.length)),
       }),
       drawProbe(this.gradient, probe, { update: snapshot.update, grad_h: snapshot.grad_h, grad_c: snapshot.grad_c ?? null }, null, 16),
+      this.showForecast(snapshot),
     ]).then(() => undefined);
     return this.drawing;
+  }
+
+  /**
+   * The snapshot's forecast, when it has one (the series task).
+   * @param {Snapshot} snapshot
+   * @returns {Promise<void>}
+   */
+  showForecast(snapshot) {
+    this.forecast.figure.hidden = !snapshot.forecast;
+    return snapshot.forecast ? drawForecast(this.forecast, snapshot.forecast, snapshot.update) : Promise.resolve();
   }
 }

@@ -16,6 +16,8 @@ import { streamEvents } from "../api.js";
 import { LAB } from "../config.js";
 import { formatNumber } from "../dom.js";
 import { drawProbe, higherIsBetter, METRIC_NAMES, resetCurves, resetMetric } from "./charts.js";
+import { drawForecast, seriesText } from "./forecast.js";
+import { snapshotModel } from "./model-panel.js";
 import { Pacer } from "./pace.js";
 import { leftQueue, notStartedText, showQueued } from "./queue.js";
 import { chanceVerdict } from "./verdict.js";
@@ -29,6 +31,7 @@ import { chanceVerdict } from "./verdict.js";
  *   estimated_seconds: number, model?: Omit<import("./model-panel.js").TrainedModel, "state_dict">}} StartEvent
  * @typedef {{reason: string, updates: number, seconds?: number,
  *   model?: import("./model-panel.js").TrainedModel}} DoneEvent
+ * @typedef {{update: number, forecast: import("./forecast.js").Forecast}} ForecastAt
  * @typedef {{x: number[], y: (number | null)[]}} Points
  * @typedef {{loss: Points, norm: Points, clipped: Points, metric: Points}} Pending
  */
@@ -56,6 +59,20 @@ export function probeText(probe, classifier = false) {
 }
 
 /**
+ * The series task's probe as the values x_0 … x_T (its inputs, then its last target), or null
+ * for a probe of another task.
+ * @param {{inputs: unknown[], targets?: unknown} | undefined} probe
+ * @returns {number[] | null}
+ */
+export function probeValues(probe) {
+  const targets = probe?.targets;
+  if (!probe || !Array.isArray(targets) || !probe.inputs.every((x) => Array.isArray(x) && x.length === 1)) return null;
+  const last = targets.at(-1);
+  if (typeof last !== "number") return null;
+  return [...probe.inputs.map((x) => Number(/** @type {number[]} */ (x)[0])), last];
+}
+
+/**
  * Points received and not drawn yet, per series.
  * @returns {Pending}
  */
@@ -77,7 +94,7 @@ export class Training {
    *   replay: import("./replay.js").Replay, model: import("./model-panel.js").ModelPanel,
    *   progress: HTMLProgressElement, status: HTMLElement, errors: import("../status.js").ErrorBox,
    *   probeDescription: HTMLElement, taskDescription: HTMLElement, views: HTMLElement,
-   *   verdict: HTMLElement, onBusy: (busy: boolean) => void,
+   *   forecastPanel: HTMLElement, verdict: HTMLElement, onBusy: (busy: boolean) => void,
    *   onStart: (estimatedSeconds: number | null) => void}} view
    */
   constructor(view) {
@@ -102,6 +119,8 @@ export class Training {
     this.firstProbe = null;
     /** @type {import("./charts.js").ProbeEvent | null} */
     this.latestProbe = null;
+    /** @type {ForecastAt | null} the series task's latest forecast, not drawn yet */
+    this.latestForecast = null;
     this.timer = 0;
     this.drawnAt = 0;
     /** ms the last redraw took */
@@ -124,7 +143,7 @@ export class Training {
     /** @type {Partial<Training>} every field the constructor starts a run with */
     const fresh = {
       request, name, start: null, log: [], pending: nothingPending(), last: null, lastEval: null, solvedAt: null,
-      firstProbe: null, latestProbe: null, timer: 0, drawnAt: 0, drawCost: 0, ended: false, divergedAt: null,
+      firstProbe: null, latestProbe: null, latestForecast: null, timer: 0, drawnAt: 0, drawCost: 0, ended: false, divergedAt: null,
       counts: { updates: 0, clipped: 0 },
     };
     Object.assign(this, fresh);
@@ -151,6 +170,10 @@ export class Training {
     // A screen reader hears the status when the run is over, not at every update.
     this.view.status.setAttribute("aria-busy", "true");
     this.view.views.hidden = false;
+    // The forecast is the series task's only; its place is kept from the start (nothing jumps).
+    const series = request.task === "series";
+    this.view.forecastPanel.hidden = !series;
+    this.view.charts.forecast.figure.hidden = !series;
     await resetCurves(this.view.charts, request);
     try {
       await streamEvents("/api/train", request, (event, data) => this.receive(event, data), controller.signal);
@@ -275,6 +298,7 @@ export class Training {
   onProbe(data) {
     this.firstProbe ??= data;
     this.latestProbe = data;
+    if (data.forecast) this.latestForecast = { update: data.update, forecast: data.forecast };
   }
 
   /** @param {{update: number, message: string}} data */
@@ -301,10 +325,11 @@ export class Training {
    * @param {number} updates how many updates trained it
    */
   offerModel(model, updates) {
+    const values = model.output === "value" ? probeValues(this.start?.probe) : null;
     this.view.model.show(model, {
       name: this.name,
       label: `${this.start?.task.title ?? this.request?.task}, after ${updates} updates`,
-      text: model.vocab ? probeText(this.start?.probe, model.output === "class") : null,
+      text: values ? seriesText(values) : model.vocab ? probeText(this.start?.probe, model.output === "class") : null,
       runLog: () => ({ request: this.request, events: this.log }),
     });
   }
@@ -335,6 +360,10 @@ export class Training {
     if (this.latestProbe && this.start) {
       drawProbe(charts.probe, this.start.probe, this.latestProbe, this.firstProbe);
       this.latestProbe = null;
+    }
+    if (this.latestForecast) {
+      drawForecast(charts.forecast, this.latestForecast.forecast, this.latestForecast.update);
+      this.latestForecast = null;
     }
     this.drawnAt = performance.now();
     this.drawCost = this.drawnAt - started;
@@ -378,7 +407,7 @@ export class Training {
     this.showVerdict(state);
     const snapshot = this.view.replay.snapshots.at(-1);
     if (!this.view.model.model && snapshot && this.start?.model) {
-      this.offerModel({ ...this.start.model, state_dict: snapshot.state_dict }, snapshot.update);
+      this.offerModel(snapshotModel(this.start.model, snapshot.state_dict), snapshot.update);
     }
   }
 

@@ -7,7 +7,8 @@ import { formatNumber } from "../dom.js";
 import { higherIsBetter, METRIC_NAMES } from "./charts.js";
 
 /**
- * @typedef {{cell: string, clip: string, clip_threshold: number, delay?: number, length?: number}} RunSettings
+ * @typedef {{task: string, cell: string, clip: string, clip_threshold: number, delay?: number,
+ *   length?: number}} RunSettings
  * @typedef {{updates: number, clipped: number}} RunCounts updates made, and how many were clipped
  */
 
@@ -35,7 +36,8 @@ function why(run, counts) {
       "clipping stops an explosion, it does not make the steps useful (try a smaller learning rate, or Adam)");
   }
   const far = run.delay ?? run.length;
-  if (run.cell === "rnn" && far !== undefined && far >= FAR) {
+  // (A forecast needs only the recent past: the series task's length is not a distance to bridge.)
+  if (run.cell === "rnn" && run.task !== "series" && far !== undefined && far >= FAR) {
     const shorter = run.delay === undefined ? "shorter sequences" : "a shorter delay";
     reasons.push(`a plain RNN's gradient fades over the ${far} steps it must bridge (see the probe chart; ` +
       `try an LSTM or a GRU, or ${shorter})`);
