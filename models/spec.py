@@ -196,7 +196,7 @@ def make_spec(
         raise SpecError("nonlinearity", f"nonlinearity {nonlinearity!r} is not 'tanh' or 'relu'")
     if input not in INPUT_KINDS:
         raise SpecError("input", f"input {input!r} is not 'one_hot', 'embedding' or 'real'")
-    check_series_kind(input, output, features, limits)
+    check_real_input(input, output, features, limits)
     vocab = tuple(vocab)
     if input == "real" and vocab:
         raise SpecError(
@@ -232,7 +232,7 @@ def make_spec(
     )
 
 
-def check_series_kind(input: str, output: str, features: int | None, limits: Limits) -> None:
+def check_real_input(input: str, output: str, features: int | None, limits: Limits) -> None:
     """A series model reads real values and predicts the next step's (input "real" with output
     "value", each only with the other), `features` of them per step, and has no vocabulary."""
     if output == "value" and input != "real":
@@ -373,6 +373,7 @@ def tokenize(text: str) -> list[str]:
 
 NUMBER_SEPARATORS = re.compile(r"[\s,]+")  # between the numbers of a series model's text
 MAX_NUMBER_CHARS = 32  # characters of one number written out
+MAX_VALUE = 1e6  # the largest |x_t| a series model reads: its squared error stays far from overflow
 
 
 def read_values(text: str, features: int) -> tuple[list[str], np.ndarray]:
@@ -382,8 +383,8 @@ def read_values(text: str, features: int) -> tuple[list[str], np.ndarray]:
 
         read_values("0.5, -0.25 1e-2", 1)  ->  (["0.5", "-0.25", "1e-2"], [[0.5], [-0.25], [0.01]])
 
-    Raises a SpecError (field "text") naming the first number that is not a finite number, or a
-    count that is not a multiple of `features`.
+    Raises a SpecError (field "text") naming the first number that is not a finite number of at
+    most MAX_VALUE in size, or a count that is not a multiple of `features`.
     """
     words = [word for word in NUMBER_SEPARATORS.split(text) if word]
     values = np.empty(len(words))
@@ -398,6 +399,12 @@ def read_values(text: str, features: int) -> tuple[list[str], np.ndarray]:
                 f"text has {word[:MAX_NUMBER_CHARS]!r} as its number {k}; a series model reads "
                 f"finite numbers of at most {MAX_NUMBER_CHARS} characters, separated by commas "
                 "or spaces",
+            )
+        if abs(value) > MAX_VALUE:
+            raise SpecError(
+                "text",
+                f"text has {word!r} as its number {k}; a series model reads numbers between "
+                f"-{MAX_VALUE:g} and {MAX_VALUE:g}",
             )
         values[k] = value
     if len(words) % features:

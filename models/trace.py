@@ -168,8 +168,17 @@ def trace_series(
     records, outputs = net.forward(values)  # (T, O = I)
     has_target = np.arange(steps) < steps - 1
     in_loss = has_target if loss == "all" else np.arange(steps) == steps - 2
-    error = np.where(has_target[:, None], outputs - np.vstack([values[1:], values[-1:]]), 0.0)
-    step_loss = np.where(has_target, (error**2).sum(axis=1), np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        error = np.where(has_target[:, None], outputs - np.vstack([values[1:], values[-1:]]), 0.0)
+        step_loss = np.where(has_target, (error**2).sum(axis=1), np.nan)
+    finite = np.isfinite(error).all(axis=1) & (np.isfinite(step_loss) | ~has_target)  # (T,)
+    if not finite.all():
+        step = int(np.argmin(finite))
+        raise SpecError(
+            "model",
+            f"the prediction's squared error overflowed float64 at step {step}; the readout "
+            "weights are too large for these values",
+        )
     d_outputs = np.where(in_loss[:, None], 2 * error, 0.0)  # (T, O)
     grads = net.backward(records, d_outputs)
     return Trace(

@@ -42,6 +42,7 @@ def test_a_generated_series_is_the_generator_rounded_and_written_out(client):
         ({"noise": "nan"}, "noise", "noise is nan; it must be between 0 and 1.0"),
         ({"period": 0}, "period", "period is 0; it must be between 2 and 1000"),
         ({"seed": -1}, "seed", "greater than or equal to 0"),
+        ({"seed": 2**70}, "seed", "less than or equal to 4294967295"),
     ],
 )
 def test_bad_series_parameters_are_422s_naming_the_field(client, params, field, words):

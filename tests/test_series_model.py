@@ -163,6 +163,7 @@ def test_bad_series_specs_name_the_field(arguments, field, words):
         ("0.5, nan, 1", "text has 'nan' as its number 1; a series model reads finite numbers"),
         ("0.5 1e999", "text has '1e999' as its number 1"),
         ("1, two", "text has 'two' as its number 1"),
+        ("0 2e6", "text has '2e6' as its number 1; a series model reads numbers between -1e+06"),
         ("1" * 40, "as its number 0; a series model reads finite numbers of at most 32"),
         (" , ", "text has no numbers"),
         ("1 2 3 4 5 6", "text has 6 steps; the limit is 5"),
@@ -173,6 +174,14 @@ def test_bad_series_texts_name_the_number_and_the_limit(text, words):
     with pytest.raises(SpecError) as error:
         trace(net, text, limits=Limits(max_text_chars=5))
     assert error.value.field == "text" and words in error.value.message
+
+
+def test_predictions_that_overflow_are_refused_never_infinite():
+    spec, _, net = series_model("gru")
+    weights = {**net.weights, "readout.weight": np.full((1, 5), 1e308)}
+    with pytest.raises(SpecError, match="squared error overflowed float64 at step 0") as error:
+        trace(Network(spec, weights), "0.5 1 1.5")
+    assert error.value.field == "model"
 
 
 def test_an_odd_count_of_numbers_for_two_features_is_refused():

@@ -21,6 +21,7 @@ from server.errors import InputError
 from server.schemas.series import SeriesResponse
 
 router = APIRouter(prefix="/api/series", tags=["series"])
+MAX_SEED = 2**32 - 1  # a seed JSON writes back as it came
 
 
 @router.get(
@@ -33,7 +34,9 @@ async def get_series(
     settings: SettingsDep,
     kind: Annotated[SeriesKind, Query(description="walk, sine, square or sawtooth")] = "sine",
     length: Annotated[int, Query(description="T, the steps")] = 100,
-    seed: Annotated[int, Query(description="seed of phase, noise and steps", ge=0)] = 0,
+    seed: Annotated[
+        int, Query(description="seed of phase, noise and steps", ge=0, le=MAX_SEED)
+    ] = 0,
     noise: Annotated[float, Query(description="noise standard deviation")] = DEFAULT_NOISE,
     period: Annotated[int, Query(description="steps per cycle")] = DEFAULT_PERIOD,
 ) -> Response:

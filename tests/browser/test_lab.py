@@ -509,7 +509,7 @@ def test_keyboard_reaches_the_tabs_and_start(page: Page) -> None:
     tab = page.get_by_role("tab", name="Train one network")
     tab.focus()
     page.keyboard.press("ArrowRight")
-    expect(page.get_by_role("tab", name="Compare RNN · LSTM · GRU")).to_be_focused()
+    expect(page.get_by_role("tab", name="Compare the cells")).to_be_focused()
     expect(page.locator("#compare-mode")).to_be_visible()
     assert url_state(page)["mode"] == "compare"
     page.keyboard.press("ArrowLeft")
